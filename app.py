@@ -1,0 +1,115 @@
+"""Application factory: a table of contents of named set-up steps. Nothing imports this module."""
+from flask import Flask, request
+from flask_login import current_user
+
+from admin import init_admin
+from auth.service import load_user
+from auth.session import enforce_session_limits
+from auth.views import bp as auth_bp
+from cli import register_cli
+from config import StartupError, build_config, load_secret_key
+from extensions import babel, csrf, limiter, login_manager
+from models import db
+from models.database import DatabaseUnavailable, check_connection, make_database
+from services import formatting
+from views.errors import register_error_handlers
+from views.main import bp as main_bp
+
+PUBLIC_ENDPOINTS = {"auth.login", "static", "admin.static", "main.health"}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, config)
+    init_db(app)
+    init_extensions(app)
+    init_auth(app)
+    init_admin(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_security_headers(app)
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def load_config(app: Flask, overrides: dict | None) -> None:
+    app.config.update(build_config(app.instance_path))
+    app.config.update(overrides or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_secret_key(app.instance_path, app.config["PRODUCTION"])
+
+
+def init_db(app: Flask) -> None:
+    """Bind the model proxy to DATABASE_URL; one connection per request."""
+    try:
+        database = make_database(app.config["DATABASE_URL"])
+        check_connection(database)
+    except DatabaseUnavailable as exc:
+        raise StartupError(f"Start abgebrochen: {exc}") from None
+    db.initialize(database)
+
+    @app.before_request
+    def open_connection():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def close_connection(exc):
+        if not db.is_closed():
+            db.close()
+
+
+def init_extensions(app: Flask) -> None:
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "de")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    limiter.init_app(app)
+
+
+def init_auth(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Bitte melden Sie sich an."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_user)
+    app.before_request(enforce_session_limits)
+
+    @app.before_request
+    def require_login():
+        # Deny by default: every endpoint but the public ones needs a login (AC-01).
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return None
+
+
+def register_blueprints(app: Flask) -> None:
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(formatting.chf, "chf")
+    app.add_template_filter(formatting.date_ch, "date_ch")
+    app.add_template_filter(formatting.number, "number")
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.blueprint != "admin":
+            # Flask-Admin still uses inline handlers; its pages get frame-ancestors only.
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+            )
+        else:
+            response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        if current_user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
+        return response

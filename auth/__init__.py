@@ -1,0 +1,1 @@
+"""Authentication: password policy and hashing, login/logout, session checks, role guards."""

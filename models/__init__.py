@@ -1,0 +1,53 @@
+"""The data model: one entity per module, re-exported here in dependency order."""
+from .audit_entry import AuditEntry
+from .base import BaseModel, MoneyField, db, to_decimal
+from .budget import Budget
+from .clawback import Clawback
+from .contract import PAYEES, Contract
+from .contract_member import ContractMember
+from .decision import DECISION_KINDS, Decision
+from .foreign_population import ForeignPopulation
+from .form_field import FIELD_TYPES, FormField
+from .form_version import FORM_TYPES, FormVersion
+from .invoice import Invoice
+from .municipality import Municipality
+from .officer_assignment import OfficerAssignment
+from .payout_line import COMPONENTS, LINE_STATUSES, PayoutLine
+from .payout_run import RUN_STATUSES, PayoutRun
+from .report import STATUSES, Report
+from .sample import Sample
+from .schema_version import SchemaVersion
+from .self_declaration import SelfDeclaration
+from .status_change import StatusChange
+from .tariff import TARIFF_KINDS, Tariff
+from .user import ROLES, User, utcnow
+
+ALL_MODELS = [
+    SchemaVersion,
+    Municipality,
+    User,
+    OfficerAssignment,
+    Contract,
+    ContractMember,
+    Tariff,
+    ForeignPopulation,
+    FormVersion,
+    FormField,
+    Report,
+    SelfDeclaration,
+    StatusChange,
+    Decision,
+    Clawback,
+    PayoutRun,
+    PayoutLine,
+    Invoice,
+    Budget,
+    AuditEntry,
+    Sample,
+]
+
+__all__ = [m.__name__ for m in ALL_MODELS] + [
+    "ALL_MODELS", "BaseModel", "MoneyField", "db", "to_decimal", "utcnow",
+    "COMPONENTS", "DECISION_KINDS", "FIELD_TYPES", "FORM_TYPES", "LINE_STATUSES", "PAYEES",
+    "ROLES", "RUN_STATUSES", "STATUSES", "TARIFF_KINDS",
+]

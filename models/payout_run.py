@@ -1,0 +1,24 @@
+"""A payout run for one payout date: draft → approved → booked (R4, R7)."""
+from peewee import Check, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField
+
+from .base import BaseModel
+from .user import User, utcnow
+
+RUN_STATUSES = {"draft": "Entwurf", "approved": "Freigegeben", "booked": "Verbucht"}
+
+
+class PayoutRun(BaseModel):
+    payout_date = DateField(unique=True)
+    status = TextField(
+        default="draft", constraints=[Check("status IN ('draft','approved','booked')")]
+    )
+    prepared_by = ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    prepared_at = DateTimeField(default=utcnow)
+    approved_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+    approved_at = DateTimeField(null=True)
+    booked_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+    booked_at = DateTimeField(null=True)
+    version = IntegerField(default=1)
+
+    def __str__(self):
+        return f"Auszahlung {self.payout_date:%d.%m.%Y} ({RUN_STATUSES[self.status]})"

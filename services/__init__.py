@@ -1,0 +1,1 @@
+"""Application services: the one place each write operation lives (used by views, admin and CLI)."""

@@ -1,0 +1,117 @@
+"""Demo data on top of the reference data: real municipalities and counts, illustrative rest."""
+from datetime import date, datetime
+from pathlib import Path
+
+from models import (
+    Contract,
+    ContractMember,
+    FormVersion,
+    Municipality,
+    Report,
+    SelfDeclaration,
+    StatusChange,
+    User,
+    db,
+)
+
+from .audit import Actor, record, snapshot
+from .errors import DomainError
+from .imports import run_import
+from .users import create_user
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEMO_PASSWORD = "Demo-Zugang-2026!"
+DEMO_USERS = [
+    ("admin@demo.so.ch", "admin", "Andrea Amrein (Koordinationsstelle)", None),
+    ("ib.hubersdorf@demo.so.ch", "officer", "Iris Brunner (IB Hubersdorf, Leitgemeinde)", 2548),
+    ("ib.solothurn@demo.so.ch", "officer", "Marco Steiner (IB Solothurn)", 2601),
+    ("buchhaltung@demo.so.ch", "accountant", "Beat Frei (Buchhaltung)", None),
+    ("finanzkontrolle@demo.so.ch", "auditor", "Claudia Roth (Finanzkontrolle)", None),
+]
+DEMO_CONTRACT = "DEMO-Vertrag Unterleberberg"
+DEMO_MEMBERS = (2545, 2547, 2541)  # Flumenthal, Günsberg, Balm bei Günsberg (illustrative)
+DEMO_REPORTS = {  # bfs -> counts for 2025 H1 and H2 (invented, marked is_demo)
+    2548: (4, 1, 1, 0), 2545: (3, 1, 0, 0), 2547: (5, 2, 1, 1), 2541: (1, 0, 0, 0), 2601: (38, 12, 9, 4),
+}
+
+
+def seed_demo(production: bool) -> list[str]:
+    """Load the demo; safe to run again (nothing is duplicated)."""
+    if production:
+        raise DomainError("Demodaten sind in der Produktion nicht erlaubt (APP_ENV=production).")
+    actor = Actor.cli("seed-demo")
+    done = []
+    for kind, name in (("municipalities", "municipalities.csv"), ("population", "population.csv")):
+        path = DATA_DIR / name
+        result = run_import(kind, path.name, path.read_bytes(), actor)
+        if not result.ok:
+            raise DomainError(f"{name}: " + "; ".join(f"Zeile {n}: {m}" for n, m in result.errors))
+        done.append(f"{name}: {result.summary()}")
+    with db.atomic():
+        for email, role, name, bfs in DEMO_USERS:
+            if not User.select().where(User.email == email).exists():
+                create_user(actor, email, role, DEMO_PASSWORD, name=name, municipality_bfs=bfs,
+                            valid_from=date(2024, 1, 1))
+                done.append(f"Benutzer {email} ({role})")
+        lead = Municipality.get(Municipality.bfs_nr == 2548)
+        for muni in Municipality.select().where(Municipality.bfs_nr.in_([2548, 2601])):
+            if muni.organisation_settled_on is None:
+                before = snapshot(muni)
+                muni.organisation_settled_on = date(2018, 1, 1)
+                muni.save()
+                record(actor, "update", muni, before=before, after=snapshot(muni), reason="Demo")
+        if not Contract.select().where(Contract.reference == DEMO_CONTRACT).exists():
+            contract = Contract.create(reference=DEMO_CONTRACT, lead=lead, payee="lead",
+                                       valid_from=date(2024, 1, 1))
+            record(actor, "create", contract, after=snapshot(contract), reason="Demo")
+            for bfs in DEMO_MEMBERS:
+                member = ContractMember.create(contract=contract, valid_from=date(2024, 1, 1),
+                                               municipality=Municipality.get(Municipality.bfs_nr == bfs))
+                record(actor, "create", member, after=snapshot(member), reason="Demo")
+            done.append(f"{DEMO_CONTRACT} mit {len(DEMO_MEMBERS)} Mitgliedern")
+        done += _demo_reports(actor)
+    return done
+
+
+def _demo_reports(actor: Actor) -> list[str]:
+    admin = User.get(User.email == "admin@demo.so.ch")
+    version = FormVersion.valid_on("report", date(2025, 1, 1))
+    sd_version = FormVersion.valid_on("self_declaration", date(2026, 1, 1))
+    created = 0
+    for bfs, (fi, fi_int, ig, ig_int) in DEMO_REPORTS.items():
+        muni = Municipality.get(Municipality.bfs_nr == bfs)
+        for half in (1, 2):
+            if Report.select().where((Report.municipality == muni) & (Report.year == 2025)
+                                     & (Report.half == half)).exists():
+                continue
+            report = Report(municipality=muni, year=2025, half=half, form_version=version,
+                            status="accepted", is_demo=True, submitted_by=admin,
+                            submitted_at=datetime(2025 + half - 1, 7 if half == 1 else 1, 20, 9, 0))
+            report.values = {
+                "first_info_interviews": fi + half, "first_info_interpreter": fi_int,
+                "integration_interviews": ig, "integration_interpreter": ig_int,
+                "integration_confirmation": bool(ig), "remarks": "Demodaten (erfunden)",
+            }
+            report.save()
+            record(actor, "create", report, after=snapshot(report), reason="Demo")
+            StatusChange.create(report=report, from_status=None, to_status="accepted", user=admin,
+                                reason="Demodaten", on_behalf=True)
+            created += 1
+        if bfs in (2548, 2601) and not SelfDeclaration.select().where(
+            (SelfDeclaration.municipality == muni) & (SelfDeclaration.year == 2026)
+        ).exists():
+            declaration = SelfDeclaration(municipality=muni, year=2026, form_version=sd_version,
+                                          status="accepted", is_demo=True, submitted_by=admin,
+                                          submitted_at=datetime(2026, 1, 25, 10, 0))
+            declaration.answers = {"officer_name": "Demo", "course_attendance": True,
+                                   "network_meeting_attendance": True}
+            declaration.save()
+            record(actor, "create", declaration, after=snapshot(declaration), reason="Demo")
+            StatusChange.create(self_declaration=declaration, to_status="accepted", user=admin,
+                                reason="Demodaten", on_behalf=True)
+    return [f"{created} Demo-Reportings (als Demo markiert)"] if created else []
+
+
+def demo_logins() -> str:
+    lines = [f"  {role:<11} {email:<28} {name}" for email, role, name, _ in DEMO_USERS]
+    return "Demo-Zugänge (Passwort für alle: " + DEMO_PASSWORD + ")\n" + "\n".join(lines)

@@ -1,0 +1,21 @@
+"""Which municipalities an officer is responsible for on a day (R12, §3.4.2)."""
+from datetime import date
+
+from models import Contract, ContractMember, Municipality, OfficerAssignment
+
+
+def _active(model, day: date):
+    return (model.valid_from <= day) & (model.valid_to.is_null() | (model.valid_to >= day))
+
+
+def responsible_municipalities(user, day: date) -> list[Municipality]:
+    """Their own municipalities, plus the members of contracts their municipality leads on `day`."""
+    own = (Municipality.select(Municipality.id)
+           .join(OfficerAssignment)
+           .where((OfficerAssignment.user == user) & _active(OfficerAssignment, day)))
+    members = (ContractMember.select(ContractMember.municipality)
+               .join(Contract)
+               .where(Contract.lead.in_(own) & _active(Contract, day) & _active(ContractMember, day)))
+    return list(Municipality.select()
+                .where(Municipality.id.in_(own) | Municipality.id.in_(members))
+                .order_by(Municipality.name))

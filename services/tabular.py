@@ -1,0 +1,117 @@
+"""Read CSV (UTF-8, comma or semicolon) and XLSX (first sheet) into numbered rows; parse cells."""
+import csv
+import io
+import re
+from datetime import date, datetime
+
+from .errors import DomainError
+
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+_DATE_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_CH = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}$")
+
+
+class CellError(ValueError):
+    """A cell that cannot be parsed; the message is German and names the column."""
+
+
+def read_table(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, dict]]]:
+    """Header and (line number, row dict) pairs; line numbers as a spreadsheet shows them."""
+    if not data.strip():
+        raise DomainError("Die Datei ist leer.")
+    if data[:4] == b"PK\x03\x04":
+        return _read_xlsx(data)
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        raise DomainError("Die Datei ist keine gültige Excel-Datei (.xlsx).")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DomainError("Die Datei ist weder CSV in UTF-8 noch XLSX.") from exc
+    if "\x00" in text:
+        raise DomainError("Die Datei ist weder CSV in UTF-8 noch XLSX.")
+    first = text.splitlines()[0] if text.splitlines() else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = list(reader)
+    header = [h.strip() for h in rows[0]]
+    body = []
+    for number, cells in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        body.append((number, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header)}))
+    return header, body
+
+
+def _read_xlsx(data: bytes):
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for broken files
+        raise DomainError("Die Excel-Datei kann nicht gelesen werden.") from exc
+    sheet = workbook.worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    workbook.close()
+    if not rows:
+        raise DomainError("Die Datei ist leer.")
+    header = [str(h).strip() if h is not None else "" for h in rows[0]]
+    body = []
+    for number, cells in enumerate(rows[1:], start=2):
+        if all(c is None or str(c).strip() == "" for c in cells):
+            continue
+        body.append((number, {h: (cells[i] if i < len(cells) else None) for i, h in enumerate(header)}))
+    return header, body
+
+
+def text(value, column: str, required: bool = True) -> str | None:
+    result = "" if value is None else str(value).strip()
+    if not result:
+        if required:
+            raise CellError(f"{column}: Wert fehlt.")
+        return None
+    if result.startswith(FORMULA_PREFIXES):
+        raise CellError(f"{column}: Wert beginnt mit «{result[0]}» (Formeln sind nicht erlaubt).")
+    if any(ord(ch) < 32 for ch in result):
+        raise CellError(f"{column}: enthält Steuerzeichen.")
+    return result
+
+
+def integer(value, column: str, required: bool = True, minimum: int | None = 0) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise CellError(f"{column}: Wert fehlt.")
+        return None
+    if isinstance(value, bool):
+        raise CellError(f"{column}: «{value}» ist keine ganze Zahl.")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise CellError(f"{column}: «{value}» ist keine ganze Zahl.")
+        value = int(value)
+    raw = str(value).strip().replace("’", "").replace("'", "")
+    if not re.fullmatch(r"-?[0-9]{1,12}", raw):
+        raise CellError(f"{column}: «{value}» ist keine ganze Zahl.")
+    number = int(raw)
+    if minimum is not None and number < minimum:
+        raise CellError(f"{column}: {number} ist kleiner als {minimum}.")
+    return number
+
+
+def day(value, column: str, required: bool = True) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raw = "" if value is None else str(value).strip()
+    if not raw:
+        if required:
+            raise CellError(f"{column}: Datum fehlt.")
+        return None
+    try:
+        if _DATE_ISO.match(raw):
+            return date.fromisoformat(raw)
+        if _DATE_CH.match(raw):
+            d, m, y = (int(p) for p in raw.split("."))
+            return date(y, m, d)
+    except ValueError:
+        raise CellError(f"{column}: «{raw}» ist kein gültiges Datum.") from None
+    raise CellError(f"{column}: «{raw}» ist kein Datum (erwartet JJJJ-MM-TT oder TT.MM.JJJJ).")

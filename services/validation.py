@@ -1,0 +1,52 @@
+"""Master-data rules shared by the admin, the imports and the CLI (issue 3; R13, R26)."""
+import re
+from datetime import date, timedelta
+
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def bfs_problem(bfs_nr: int | None) -> str | None:
+    if bfs_nr is None or not 1000 <= bfs_nr <= 9999:
+        return "Die BFS-Nummer muss vierstellig sein."
+    return None
+
+
+def normalise_iban(value: str | None) -> str | None:
+    """A valid Swiss or Liechtenstein IBAN in compact form; raises ValueError with a German text."""
+    if not value or not value.strip():
+        return None
+    try:
+        iban = IBAN(value)
+    except SchwiftyException:
+        raise ValueError(f"«{value}» ist keine gültige IBAN.") from None
+    if iban.country_code not in ("CH", "LI"):
+        raise ValueError("Zahlungen gehen nur an Gemeinden mit Schweizer oder Liechtensteiner IBAN.")
+    return iban.compact
+
+
+def email_problem(value: str | None) -> str | None:
+    if value and not EMAIL_RE.match(value):
+        return f"«{value}» ist keine gültige E-Mail-Adresse."
+    return None
+
+
+def validity_problem(valid_from: date | None, valid_to: date | None) -> str | None:
+    if valid_from and valid_to and valid_to < valid_from:
+        return "Das Ende der Gültigkeit liegt vor dem Beginn."
+    return None
+
+
+def successor_problem(predecessor_valid_to: date | None, successor_valid_from: date | None,
+                      successor_valid_to: date | None) -> str | None:
+    """R26: the successor must exist from the day after its predecessor ends."""
+    if predecessor_valid_to is None:
+        return "Eine Nachfolgegemeinde setzt ein Gültigkeitsende (aufgehoben per) voraus."
+    first_day = predecessor_valid_to + timedelta(days=1)
+    if (successor_valid_from and successor_valid_from > first_day) or (
+        successor_valid_to and successor_valid_to < first_day
+    ):
+        return f"Die Nachfolgegemeinde muss ab dem {first_day:%d.%m.%Y} gültig sein."
+    return None

@@ -1,0 +1,158 @@
+"""Fixtures: a fresh database per test (SQLite file, or PostgreSQL via TEST_DATABASE_URL)."""
+import os
+import re
+from datetime import date
+
+import pytest
+
+from app import create_app
+from auth.passwords import hash_password
+from extensions import limiter
+from models import Contract, ContractMember, Municipality, OfficerAssignment, User, db
+from models.database import DatabaseUnavailable, check_connection, make_database
+from models.schema import upgrade
+from services.audit import Actor
+from services.reference_data import load_reference_data
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+PASSWORD = "Korrekt-Pferd-Batterie-42"
+_PASSWORD_HASH = hash_password(PASSWORD)
+
+
+def pytest_report_header(config):
+    return f"Datenbank: {PG_URL or 'SQLite (Datei pro Test)'}"
+
+
+def pytest_sessionstart(session):
+    if PG_URL:
+        try:
+            check_connection(make_database(PG_URL))
+        except DatabaseUnavailable as exc:
+            pytest.exit(f"TEST_DATABASE_URL ist gesetzt, aber nicht erreichbar: {exc}", returncode=3)
+
+
+def reset_postgres(url: str) -> None:
+    database = make_database(url)
+    database.connect()
+    database.execute_sql("DROP SCHEMA public CASCADE")
+    database.execute_sql("CREATE SCHEMA public")
+    database.close()
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    if PG_URL:
+        reset_postgres(PG_URL)
+        return PG_URL
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def make_app(tmp_path, database_url):
+    """Build an app on the test database (schema and reference data not yet created)."""
+    created = []
+
+    def factory(**overrides):
+        config = {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-0123456789-abcdefghijklmnop",
+            "DATABASE_URL": database_url,
+            "WTF_CSRF_ENABLED": False,
+            **overrides,
+        }
+        application = create_app(config)
+        created.append(application)
+        return application
+
+    yield factory
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def app(make_app):
+    application = make_app()
+    with application.app_context():
+        upgrade()
+        load_reference_data(Actor.cli("test"))
+    limiter.reset()
+    yield application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_municipality(app):
+    counter = iter(range(3001, 9999))
+
+    def factory(**kw):
+        bfs = kw.pop("bfs_nr", None) or next(counter)
+        kw.setdefault("name", f"Testgemeinde {bfs}")
+        kw.setdefault("district", "Lebern")
+        return Municipality.create(bfs_nr=bfs, **kw)
+
+    return factory
+
+
+@pytest.fixture
+def make_user(app, make_municipality):
+    counter = iter(range(1, 10000))
+
+    def factory(role="admin", email=None, municipality=None, valid_from=date(2017, 1, 1), **kw):
+        email = email or f"{role}{next(counter)}@test.so.ch"
+        user = User.create(email=email, role=role, name=kw.pop("name", role.title()),
+                           password_hash=_PASSWORD_HASH, **kw)
+        if role == "officer":
+            municipality = municipality or make_municipality()
+            OfficerAssignment.create(user=user, municipality=municipality, valid_from=valid_from)
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def make_contract(app, make_municipality):
+    def factory(lead, members, valid_from=date(2024, 1, 1), valid_to=None, payee="lead", reference=None):
+        contract = Contract.create(reference=reference or f"Vertrag {lead.name}", lead=lead,
+                                   payee=payee, valid_from=valid_from, valid_to=valid_to)
+        for member in members:
+            ContractMember.create(contract=contract, municipality=member, valid_from=valid_from,
+                                  valid_to=valid_to)
+        return contract
+
+    return factory
+
+
+class AuthActions:
+    def __init__(self, client, make_user):
+        self._client = client
+        self._make_user = make_user
+
+    def login(self, role="admin", user=None, **kw):
+        user = user or self._make_user(role=role, **kw)
+        response = self._client.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302, "login failed"
+        return user
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client, make_user):
+    return AuthActions(client, make_user)
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "no CSRF token in page"
+    return match.group(1)

@@ -1,0 +1,128 @@
+"""init-db: creates or upgrades the schema without losing rows; twice is a no-op; constraints hold."""
+from datetime import date
+
+import pytest
+from peewee import IntegrityError
+
+from models import AuditEntry, ForeignPopulation, Municipality, Report, SchemaVersion, Tariff, User, db
+from models.schema import LATEST, current_version, downgrade_to, upgrade
+
+
+def _columns(table):
+    return {c.name for c in db.get_columns(table)}
+
+
+def test_init_db_creates_schema_and_reference_data(make_app):
+    app = make_app()
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert f"Version {LATEST}" in result.output
+    with app.app_context():
+        assert current_version() == LATEST
+        assert Tariff.select().count() == 5
+
+
+def test_init_db_twice_changes_nothing(make_app):
+    app = make_app()
+    runner = app.test_cli_runner()
+    runner.invoke(args=["init-db"])
+    with app.app_context():
+        before = (AuditEntry.select().count(), Tariff.select().count(), SchemaVersion.select().count())
+    second = runner.invoke(args=["init-db"])
+    assert second.exit_code == 0
+    assert "nichts zu tun" in second.output
+    with app.app_context():
+        after = (AuditEntry.select().count(), Tariff.select().count(), SchemaVersion.select().count())
+    assert after == before
+
+
+def test_init_db_upgrades_previous_schema_version_without_losing_rows(make_app):
+    app = make_app()
+    runner = app.test_cli_runner()
+    runner.invoke(args=["init-db"])
+    with app.app_context():
+        downgrade_to(LATEST - 1)
+        assert "correspondent_email" not in _columns("municipality")
+        db.execute_sql("INSERT INTO municipality (bfs_nr, name, district) VALUES (2601, 'Solothurn', 'Solothurn')")
+        muni_id = db.execute_sql("SELECT id FROM municipality WHERE bfs_nr = 2601").fetchone()[0]
+        db.execute_sql("INSERT INTO foreign_population (municipality_id, reference_date, count, source) "
+                       "VALUES (%s, '2024-12-31', 3512, 'BFS')" % muni_id)
+        db.close()
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "Migration 2" in result.output
+    with app.app_context():
+        assert current_version() == LATEST
+        assert "correspondent_email" in _columns("municipality")
+        muni = Municipality.get(Municipality.bfs_nr == 2601)
+        assert muni.name == "Solothurn" and muni.correspondent_email is None
+        assert ForeignPopulation.get(ForeignPopulation.municipality == muni).count == 3512
+
+
+def test_bfs_number_is_unique_in_the_database(app, make_municipality):
+    make_municipality(bfs_nr=2601)
+    with pytest.raises(IntegrityError), db.atomic():
+        Municipality.create(bfs_nr=2601, name="Doppelt", district="Solothurn")
+
+
+def test_population_count_cannot_be_negative_in_the_database(app, make_municipality):
+    muni = make_municipality()
+    with pytest.raises(IntegrityError), db.atomic():
+        ForeignPopulation.create(municipality=muni, reference_date=date(2024, 12, 31), count=-1)
+
+
+def test_population_is_unique_per_municipality_and_date(app, make_municipality):
+    muni = make_municipality()
+    ForeignPopulation.create(municipality=muni, reference_date=date(2024, 12, 31), count=5)
+    with pytest.raises(IntegrityError), db.atomic():
+        ForeignPopulation.create(municipality=muni, reference_date=date(2024, 12, 31), count=6)
+
+
+def test_report_is_unique_per_municipality_year_and_half(app, make_municipality):
+    from models import FormVersion
+
+    muni = make_municipality()
+    version = FormVersion.valid_on("report", date(2024, 1, 1))
+    Report.create(municipality=muni, year=2024, half=1, form_version=version)
+    with pytest.raises(IntegrityError), db.atomic():
+        Report.create(municipality=muni, year=2024, half=1, form_version=version)
+    with pytest.raises(IntegrityError), db.atomic():
+        Report.create(municipality=muni, year=2024, half=3, form_version=version)
+
+
+def test_foreign_keys_are_enforced(app):
+    with pytest.raises(IntegrityError), db.atomic():
+        ForeignPopulation.create(municipality=999999, reference_date=date(2024, 12, 31), count=1)
+
+
+def test_negative_tariff_is_refused_by_the_database(app):
+    with pytest.raises(IntegrityError), db.atomic():
+        Tariff.create(kind="fee_first_info", amount=-1, valid_from=date(2030, 1, 1), reference="x")
+
+
+def test_unknown_role_is_refused_by_the_database(app):
+    with pytest.raises(IntegrityError), db.atomic():
+        User.create(email="x@test.so.ch", role="superuser")
+
+
+def test_r23_audit_log_cannot_be_changed_or_deleted(app):
+    entry = AuditEntry.create(actor="cli:test", action="create", model="X")
+    with pytest.raises(Exception), db.atomic():
+        AuditEntry.update(actor="someone else").where(AuditEntry.id == entry.id).execute()
+    with pytest.raises(Exception), db.atomic():
+        AuditEntry.delete().where(AuditEntry.id == entry.id).execute()
+    assert AuditEntry.get_by_id(entry.id).actor == "cli:test"
+
+
+def test_sqlite_connection_uses_wal_and_full_sync(app):
+    if not db.obj.__class__.__name__.startswith("Sqlite"):
+        pytest.skip("SQLite-Pragmas gelten nur für SQLite")
+    assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute_sql("PRAGMA synchronous").fetchone()[0] == 2
+
+
+def test_upgrade_refuses_tables_without_schema_version(app):
+    db.drop_tables([SchemaVersion])
+    with pytest.raises(RuntimeError, match="Schema-Version"):
+        upgrade()
