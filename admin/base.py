@@ -6,7 +6,9 @@ from flask_admin.contrib.peewee.form import save_inline
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from peewee import IntegrityError
-from wtforms import ValidationError
+from peewee import TextField
+from wtforms import SelectField, StringField, ValidationError
+from wtforms.fields.choices import SelectChoice
 
 from models import db
 from services.audit import Actor, record, snapshot
@@ -58,6 +60,28 @@ class SecureModelView(ModelView):
     column_display_pk = False
     action_disallowed_list = ["delete"]  # bulk delete bypasses the audit trail
     audit_related: tuple[str, ...] = ()  # backrefs of inline children to include in the audit
+    multiline_fields: tuple[str, ...] = ()  # TextFields that keep a textarea in forms
+    form_select_choices: dict[str, list[tuple[str, str]]] = {}
+
+    def search_placeholder(self):
+        labels = [str((self.column_labels or {}).get(c, c)) for c in (self.column_searchable_list or [])]
+        return "Suchen: " + ", ".join(labels) if labels else "Suchen"
+
+    def scaffold_form(self):
+        """German labels from column_labels, one-line inputs and selects for coded values."""
+        overrides = dict(self.form_overrides or {})
+        args = {name: dict(spec) for name, spec in (self.form_args or {}).items()}
+        for name, field in self.model._meta.fields.items():
+            if name in self.form_select_choices:
+                overrides[name] = SelectField
+                args.setdefault(name, {})["choices"] = [
+                    SelectChoice(value, label) for value, label in self.form_select_choices[name]]
+            elif isinstance(field, TextField) and name not in self.multiline_fields:
+                overrides.setdefault(name, StringField)
+            if name in (self.column_labels or {}):
+                args.setdefault(name, {})["label"] = self.column_labels[name]
+        self.form_overrides, self.form_args = overrides, args
+        return super().scaffold_form()
 
     def is_accessible(self):
         return current_user.is_authenticated and current_user.role in self.allowed_roles

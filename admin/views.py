@@ -60,7 +60,7 @@ class UserAdmin(SecureModelView):
     column_formatters = {"role": lambda v, c, m, n: ROLES.get(m.role, m.role),
                          "created_at": lambda v, c, m, n: date_ch(m.created_at)}
     form_columns = ["email", "name", "role", "active"]
-    form_choices = {"role": list(ROLES.items())}
+    form_select_choices = {"role": list(ROLES.items())}
     can_delete = False  # users are deactivated, never deleted (audit references them)
 
     def on_model_change(self, form, model, is_created):
@@ -77,7 +77,7 @@ class ContractAdmin(SecureModelView):
     column_formatters = {**_dates("valid_from", "valid_to"),
                          "payee": lambda v, c, m, n: PAYEES.get(m.payee, m.payee)}
     form_columns = ["reference", "lead", "payee", "valid_from", "valid_to"]
-    form_choices = {"payee": list(PAYEES.items())}
+    form_select_choices = {"payee": list(PAYEES.items())}
     audit_related = ("members",)
 
     def __init__(self, model, *args, **kwargs):
@@ -87,9 +87,8 @@ class ContractAdmin(SecureModelView):
             # peewee 4's AutoField escapes Flask-Admin's pk converter: keep the id hidden and optional
             "form_columns": ["id", "municipality", "valid_from", "valid_to"],
             "form_overrides": {"id": HiddenField},
-            "form_args": {"id": {"validators": [Optional()]}},
-            "column_labels": {"municipality": "Gemeinde", "valid_from": "Gültig ab",
-                              "valid_to": "Gültig bis"},
+            "form_args": {"id": {"validators": [Optional()]}, "municipality": {"label": "Gemeinde"},
+                          "valid_from": {"label": "Gültig ab"}, "valid_to": {"label": "Gültig bis"}},
         })]
         super().__init__(model, *args, **kwargs)
 

@@ -1,41 +1,21 @@
 """Half-yearly report (Anhang 2) of one municipality (R1, R2, R14, R18–R22)."""
 import json
 
-from peewee import (
-    BooleanField,
-    Check,
-    DateTimeField,
-    ForeignKeyField,
-    IntegerField,
-    TextField,
-)
+from peewee import Check, ForeignKeyField, IntegerField, TextField
 
-from .base import BaseModel
 from .form_version import FormVersion
 from .municipality import Municipality
-from .user import User
+from .submittable import STATUSES, Submittable
 
-STATUSES = {
-    "draft": "Entwurf",
-    "submitted": "Eingereicht",
-    "returned": "Zurückgewiesen",
-    "accepted": "Akzeptiert",
-}
-STATUS_CHECK = "status IN ('draft','submitted','returned','accepted')"
+__all__ = ["Report", "STATUSES"]
 
 
-class Report(BaseModel):
+class Report(Submittable):
     municipality = ForeignKeyField(Municipality, backref="reports", on_delete="RESTRICT")
     year = IntegerField(constraints=[Check("year BETWEEN 2017 AND 2100")])
     half = IntegerField(constraints=[Check("half IN (1, 2)")])
     form_version = ForeignKeyField(FormVersion, backref="reports", on_delete="RESTRICT")
-    status = TextField(default="draft", constraints=[Check(STATUS_CHECK)])
     values_json = TextField(default="{}")
-    submitted_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
-    submitted_at = DateTimeField(null=True)
-    late = BooleanField(default=False)
-    is_demo = BooleanField(default=False)
-    version = IntegerField(default=1)
 
     class Meta:
         indexes = ((("municipality", "year", "half"), True),)

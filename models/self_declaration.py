@@ -1,26 +1,18 @@
 """Yearly self-declaration (Anhang 3); "Selbstdeklaration Y" is due 31.01.Y (R3, R21)."""
 import json
 
-from peewee import BooleanField, Check, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import Check, ForeignKeyField, IntegerField, TextField
 
-from .base import BaseModel
 from .form_version import FormVersion
 from .municipality import Municipality
-from .report import STATUS_CHECK
-from .user import User
+from .submittable import Submittable
 
 
-class SelfDeclaration(BaseModel):
+class SelfDeclaration(Submittable):
     municipality = ForeignKeyField(Municipality, backref="self_declarations", on_delete="RESTRICT")
     year = IntegerField(constraints=[Check("year BETWEEN 2017 AND 2100")])
     form_version = ForeignKeyField(FormVersion, backref="self_declarations", on_delete="RESTRICT")
-    status = TextField(default="draft", constraints=[Check(STATUS_CHECK)])
     answers_json = TextField(default="{}")
-    submitted_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
-    submitted_at = DateTimeField(null=True)
-    late = BooleanField(default=False)
-    is_demo = BooleanField(default=False)
-    version = IntegerField(default=1)
 
     class Meta:
         indexes = ((("municipality", "year"), True),)
