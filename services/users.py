@@ -1,5 +1,4 @@
 """Create users and set passwords, with validation and audit (CLI, admin and imports use it)."""
-import re
 from datetime import date
 
 from auth.passwords import hash_password, password_problems
@@ -7,8 +6,7 @@ from models import ROLES, Municipality, OfficerAssignment, User, db
 
 from .audit import Actor, record, snapshot
 from .errors import DomainError
-
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+from .validation import EMAIL_RE
 
 
 def normalise_email(email: str) -> str:
