@@ -5,8 +5,7 @@ from flask_admin.contrib.peewee import ModelView
 from flask_admin.contrib.peewee.form import save_inline
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from peewee import IntegrityError
-from peewee import TextField
+from peewee import IntegrityError, TextField
 from wtforms import SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 
@@ -60,7 +59,6 @@ class SecureModelView(ModelView):
     column_display_pk = False
     action_disallowed_list = ["delete"]  # bulk delete bypasses the audit trail
     audit_related: tuple[str, ...] = ()  # backrefs of inline children to include in the audit
-    multiline_fields: tuple[str, ...] = ()  # TextFields that keep a textarea in forms
     form_select_choices: dict[str, list[tuple[str, str]]] = {}
 
     def search_placeholder(self):
@@ -76,8 +74,8 @@ class SecureModelView(ModelView):
                 overrides[name] = SelectField
                 args.setdefault(name, {})["choices"] = [
                     SelectChoice(value, label) for value, label in self.form_select_choices[name]]
-            elif isinstance(field, TextField) and name not in self.multiline_fields:
-                overrides.setdefault(name, StringField)
+            elif isinstance(field, TextField):
+                overrides.setdefault(name, StringField)  # a view sets TextAreaField where it wants one
             if name in (self.column_labels or {}):
                 args.setdefault(name, {})["label"] = self.column_labels[name]
         self.form_overrides, self.form_args = overrides, args

@@ -1,5 +1,6 @@
 """Flask-Admin at /admin: admin role only, audited transactional writes, safe deletes."""
 import json
+import re
 
 import pytest
 
@@ -124,3 +125,14 @@ def test_admin_escapes_html_in_names(client, auth, make_municipality):
     make_municipality(name="<script>alert(1)</script>")
     page = client.get("/admin/municipality/").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_admin_forms_use_german_labels_selects_and_one_line_inputs(client, auth):
+    auth.login("admin")
+    page = re.sub(r"\s+", " ", client.get("/admin/contract/new/").get_data(as_text=True))
+    assert '<label for="lead" class="col-form-label ">Leitgemeinde' in page
+    assert '<input class="form-control" id="reference" name="reference" required type="text"' in page
+    assert '<select class="form-control" id="payee" name="payee">' in page
+    assert '<option value="member">jede Gemeinde selbst</option>' in page
+    listing = client.get("/admin/municipality/").get_data(as_text=True)
+    assert 'placeholder="Suchen: Gemeinde, Bezirk"' in listing
