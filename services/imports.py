@@ -1,19 +1,41 @@
 """All-or-nothing imports with upsert on the natural key and an error per bad row (issue 3)."""
 from dataclasses import dataclass, field
 
-from models import ForeignPopulation, Municipality, db
+from datetime import date, datetime
+
+from models import (
+    Contract,
+    ContractMember,
+    ForeignPopulation,
+    FormVersion,
+    Municipality,
+    OfficerAssignment,
+    Report,
+    SelfDeclaration,
+    User,
+    db,
+)
+from payouts.calendar import HalfYear, self_declaration_deadline
 
 from . import tabular
 from .audit import Actor, record, snapshot
 from .errors import DomainError
+from .masterdata import check_contract, check_officer_assignment, check_population
 from .validation import bfs_problem, email_problem, normalise_iban, successor_problem, validity_problem
 
+REPORT_COUNTS = ["first_info_interviews", "first_info_interpreter", "integration_interviews",
+                 "integration_interpreter"]
 KINDS = {
     "municipalities": (["bfs_nr", "name", "district"],
                        ["valid_from", "valid_to", "successor_bfs", "organisation_settled_on",
                         "creditor_number", "iban", "finance_email"]),
     "population": (["bfs_nr", "reference_date", "foreign_residents"], ["source"]),
+    "officers": (["email", "name", "bfs_nr", "valid_from"], ["valid_to"]),
+    "contracts": (["lead_bfs", "member_bfs", "valid_from"], ["valid_to", "payee"]),
+    "reports": (["bfs_nr", "year", "half", *REPORT_COUNTS], ["submitted_on"]),
+    "self-declarations": (["bfs_nr", "year"], ["submitted_on"]),
 }
+IMPORT_REASON = "Import"
 
 
 @dataclass
@@ -139,7 +161,7 @@ def _write_municipalities(parsed, actor, result):
                 before = snapshot(muni)
                 muni.successor = None
                 muni.save()
-                record(actor, "update", muni, before=before, after=snapshot(muni), reason="Import")
+                record(actor, "update", muni, before=before, after=snapshot(muni), reason=IMPORT_REASON)
             continue
         if successor is None:
             result.errors.append((line, f"successor_bfs: unbekannte BFS-Nummer {successor_bfs}."))
@@ -152,7 +174,7 @@ def _write_municipalities(parsed, actor, result):
             before = snapshot(muni)
             muni.successor = successor
             muni.save()
-            record(actor, "update", muni, before=before, after=snapshot(muni), reason="Import")
+            record(actor, "update", muni, before=before, after=snapshot(muni), reason=IMPORT_REASON)
 
 
 def _parse_population(row):
@@ -162,8 +184,6 @@ def _parse_population(row):
         "count": tabular.integer(row.get("foreign_residents"), "foreign_residents"),
         "source": tabular.text(row.get("source"), "source", required=False) or "",
     }
-    if (item["reference_date"].month, item["reference_date"].day) != (12, 31):
-        raise tabular.CellError("reference_date: Stichtag muss der 31. Dezember sein.")
     return item
 
 
@@ -176,27 +196,225 @@ def _write_population(parsed, actor, result):
             result.errors.append((line, "bfs_nr: unbekannte BFS-Nummer."))
             continue
         key = (muni.id, item["reference_date"])
-        _upsert(ForeignPopulation, existing.get(key), {**item, "municipality": muni.id}, actor,
-                result, existing, key)
+        _checked(line, result, check_population,
+                 _upsert(ForeignPopulation, existing.get(key), {**item, "municipality": muni.id}, actor,
+                         result, existing, key))
 
 
-def _upsert(model, instance, values, actor, result, cache, key):
+def _upsert(model, instance, values, actor, result, cache, key, count=True):
+    """Create or update one row on its natural key; counts only the file's own rows."""
     if instance is None:
         instance = model.create(**values)
         cache[key] = instance
-        record(actor, "create", instance, after=snapshot(instance), reason="Import")
-        result.created += 1
-        return
+        record(actor, "create", instance, after=snapshot(instance), reason=IMPORT_REASON)
+        result.created += count
+        return instance
     before = snapshot(instance)
     for name, value in values.items():
         setattr(instance, name, value)
     after = snapshot(instance)
     if after == before:
-        result.unchanged += 1
-        return
+        result.unchanged += count
+        return instance
     instance.save()
-    record(actor, "update", instance, before=before, after=after, reason="Import")
-    result.updated += 1
+    record(actor, "update", instance, before=before, after=after, reason=IMPORT_REASON)
+    result.updated += count
+    return instance
+
+
+def _parse_officer(row):
+    email = (tabular.text(row.get("email"), "email") or "").lower()
+    if problem := email_problem(email):
+        raise tabular.CellError(f"email: {problem}")
+    item = {"email": email, "name": tabular.text(row.get("name"), "name"),
+            "bfs_nr": tabular.integer(row.get("bfs_nr"), "bfs_nr"),
+            "valid_from": tabular.day(row.get("valid_from"), "valid_from"),
+            "valid_to": tabular.day(row.get("valid_to"), "valid_to", required=False)}
+    if problem := validity_problem(item["valid_from"], item["valid_to"]):
+        raise tabular.CellError(f"valid_to: {problem}")
+    return item
+
+
+def _write_officers(parsed, actor, result):
+    """Officer users without a usable password (they set one via the admin) plus their assignment."""
+    municipalities = {m.bfs_nr: m for m in Municipality.select()}
+    users = {u.email: u for u in User.select()}
+    assignments = {(a.user_id, a.municipality_id, a.valid_from): a for a in OfficerAssignment.select()}
+    for line, item in parsed:
+        muni = municipalities.get(item["bfs_nr"])
+        if muni is None:
+            result.errors.append((line, "bfs_nr: unbekannte BFS-Nummer."))
+            continue
+        user = users.get(item["email"])
+        if user is not None and user.role != "officer":
+            result.errors.append((line, f"email: {item['email']} hat bereits die Rolle {user.role_label}."))
+            continue
+        _upsert(User, user, {"email": item["email"], "name": item["name"], "role": "officer"},
+                actor, result, users, item["email"], count=False)
+        user = users[item["email"]]
+        key = (user.id, muni.id, item["valid_from"])
+        values = {"user": user.id, "municipality": muni.id, "valid_from": item["valid_from"],
+                  "valid_to": item["valid_to"]}
+        _checked(line, result, check_officer_assignment,
+                 _upsert(OfficerAssignment, assignments.get(key), values, actor, result, assignments, key))
+
+
+def _parse_contract_row(row):
+    payee = (tabular.text(row.get("payee"), "payee", required=False) or "lead").lower()
+    if payee not in ("lead", "member"):
+        raise tabular.CellError(f"payee: «{payee}» ist nicht erlaubt (lead oder member).")
+    item = {"lead_bfs": tabular.integer(row.get("lead_bfs"), "lead_bfs"),
+            "member_bfs": tabular.integer(row.get("member_bfs"), "member_bfs"),
+            "valid_from": tabular.day(row.get("valid_from"), "valid_from"),
+            "valid_to": tabular.day(row.get("valid_to"), "valid_to", required=False),
+            "payee": payee}
+    if problem := validity_problem(item["valid_from"], item["valid_to"]):
+        raise tabular.CellError(f"valid_to: {problem}")
+    if item["lead_bfs"] == item["member_bfs"]:
+        raise tabular.CellError("member_bfs: die Leitgemeinde ist nicht Mitglied ihres eigenen Vertrags.")
+    return item
+
+
+def _write_contracts(parsed, actor, result):
+    """One contract per lead and connected date span; one membership per row."""
+    municipalities = {m.bfs_nr: m for m in Municipality.select()}
+    groups: dict[int, list] = {}
+    for line, item in parsed:
+        for column in ("lead_bfs", "member_bfs"):
+            if item[column] not in municipalities:
+                result.errors.append((line, f"{column}: unbekannte BFS-Nummer {item[column]}."))
+                break
+        else:
+            groups.setdefault(item["lead_bfs"], []).append((line, item))
+    contracts = {}
+    members = {(m.contract_id, m.municipality_id, m.valid_from): m for m in ContractMember.select()}
+    for lead_bfs, rows in groups.items():
+        lead = municipalities[lead_bfs]
+        payees = {item["payee"] for _, item in rows}
+        if len(payees) > 1:
+            result.errors.append((rows[0][0], f"payee: widersprüchliche Angaben für Leitgemeinde {lead_bfs}."))
+            continue
+        start = min(item["valid_from"] for _, item in rows)
+        ends = [item["valid_to"] for _, item in rows]
+        end = None if None in ends else max(ends)
+        existing = next((c for c in Contract.select().where(Contract.lead == lead.id)
+                         if c.valid_from <= (end or date.max) and start <= (c.valid_to or date.max)), None)
+        values = {"lead": lead.id, "payee": payees.pop(), "valid_from": start, "valid_to": end,
+                  "reference": existing.reference if existing else f"Vertrag {lead.name} ab {start:%d.%m.%Y}"}
+        if existing:
+            values["valid_from"] = min(start, existing.valid_from)
+        contract = _upsert(Contract, existing, values, actor, result, contracts, lead_bfs, count=False)
+        for line, item in rows:
+            muni = municipalities[item["member_bfs"]]
+            key = (contract.id, muni.id, item["valid_from"])
+            _upsert(ContractMember, members.get(key),
+                    {"contract": contract.id, "municipality": muni.id, "valid_from": item["valid_from"],
+                     "valid_to": item["valid_to"]}, actor, result, members, key)
+        _checked(rows[0][0], result, check_contract, contract)
+
+
+def _parse_report(row):
+    item = {"bfs_nr": tabular.integer(row.get("bfs_nr"), "bfs_nr"),
+            "year": tabular.integer(row.get("year"), "year"),
+            "half": tabular.integer(row.get("half"), "half"),
+            "submitted_on": tabular.day(row.get("submitted_on"), "submitted_on", required=False)}
+    if not 2017 <= item["year"] <= 2100:
+        raise tabular.CellError(f"year: {item['year']} liegt ausserhalb 2017–2100.")
+    if item["half"] not in (1, 2):
+        raise tabular.CellError("half: 1 (1. Halbjahr) oder 2 (2. Halbjahr).")
+    for key in REPORT_COUNTS:
+        item[key] = tabular.integer(row.get(key), key)
+        if item[key] > 100_000:
+            raise tabular.CellError(f"{key}: {item[key]} ist unplausibel gross (höchstens 100’000).")
+    period = HalfYear(item["year"], item["half"])
+    if period.end >= date.today():
+        raise tabular.CellError(f"year/half: das {period.label} ist noch nicht abgeschlossen.")
+    return item
+
+
+def _historical(model, instance, values, submitted_on, deadline, actor, result, cache, key, line):
+    if instance is not None and instance.status != "accepted":
+        result.errors.append((line, f"{instance} ist im Portal in Bearbeitung (Status {instance.status}); "
+                                    "der Import überschreibt es nicht."))
+        return
+    values.update(status="accepted", late=bool(submitted_on and submitted_on > deadline),
+                  submitted_at=datetime.combine(submitted_on, datetime.min.time()) if submitted_on else None)
+    _upsert(model, instance, values, actor, result, cache, key)
+
+
+def _write_reports(parsed, actor, result):
+    """Historical reports (2017–2024 migration), imported as accepted with their form version."""
+    municipalities = {m.bfs_nr: m for m in Municipality.select()}
+    versions = list(FormVersion.select().where(FormVersion.form_type == "report"))
+    existing = {(r.municipality_id, r.year, r.half): r for r in Report.select()}
+    for line, item in parsed:
+        muni = municipalities.get(item["bfs_nr"])
+        period = HalfYear(item["year"], item["half"])
+        version = _version_on(versions, period.start)
+        if muni is None:
+            result.errors.append((line, "bfs_nr: unbekannte BFS-Nummer."))
+            continue
+        if version is None:
+            result.errors.append((line, f"Keine Formularversion gültig am {period.start:%d.%m.%Y}."))
+            continue
+        keys = {f.key for f in version.fields}
+        extra = [k for k in REPORT_COUNTS if item[k] and k not in keys]
+        if extra:
+            result.errors.append((line, f"{', '.join(extra)}: gibt es in der Formularversion «{version.name}» "
+                                        "nicht (Integrationsgespräche erst ab 2022, R18)."))
+            continue
+        report_values = {k: item[k] for k in REPORT_COUNTS if k in keys}
+        if "integration_confirmation" in keys:
+            report_values["integration_confirmation"] = item["integration_interviews"] > 0
+        report = Report(values_json="{}")
+        report.values = report_values
+        key = (muni.id, item["year"], item["half"])
+        _historical(Report, existing.get(key),
+                    {"municipality": muni.id, "year": item["year"], "half": item["half"],
+                     "form_version": version.id, "values_json": report.values_json},
+                    item["submitted_on"], period.deadline, actor, result, existing, key, line)
+
+
+def _version_on(versions, day):
+    valid = [v for v in versions if v.valid_from <= day and (v.valid_to is None or day <= v.valid_to)]
+    return max(valid, key=lambda v: v.valid_from) if valid else None
+
+
+def _parse_self_declaration(row):
+    item = {"bfs_nr": tabular.integer(row.get("bfs_nr"), "bfs_nr"),
+            "year": tabular.integer(row.get("year"), "year"),
+            "submitted_on": tabular.day(row.get("submitted_on"), "submitted_on", required=False)}
+    if not 2017 <= item["year"] <= date.today().year:
+        raise tabular.CellError(f"year: {item['year']} liegt ausserhalb 2017–{date.today().year}.")
+    return item
+
+
+def _write_self_declarations(parsed, actor, result):
+    municipalities = {m.bfs_nr: m for m in Municipality.select()}
+    versions = list(FormVersion.select().where(FormVersion.form_type == "self_declaration"))
+    existing = {(d.municipality_id, d.year): d for d in SelfDeclaration.select()}
+    for line, item in parsed:
+        muni = municipalities.get(item["bfs_nr"])
+        version = _version_on(versions, date(item["year"], 1, 1))
+        if muni is None:
+            result.errors.append((line, "bfs_nr: unbekannte BFS-Nummer."))
+            continue
+        if version is None:
+            result.errors.append((line, f"Keine Formularversion gültig am 01.01.{item['year']}."))
+            continue
+        key = (muni.id, item["year"])
+        _historical(SelfDeclaration, existing.get(key),
+                    {"municipality": muni.id, "year": item["year"], "form_version": version.id,
+                     "answers_json": '{"imported": true}'},
+                    item["submitted_on"], self_declaration_deadline(item["year"]), actor, result,
+                    existing, key, line)
+
+
+def _checked(line, result, check, instance):
+    try:
+        check(instance)
+    except DomainError as exc:
+        result.errors.append((line, exc.message))
 
 
 _PARSERS = {
@@ -204,5 +422,15 @@ _PARSERS = {
                                                        lambda i: i["bfs_nr"]),
     "population": lambda rows, result: _parse_rows(rows, result, _parse_population,
                                                    lambda i: (i["bfs_nr"], i["reference_date"])),
+    "officers": lambda rows, result: _parse_rows(rows, result, _parse_officer,
+                                                 lambda i: (i["email"], i["bfs_nr"], i["valid_from"])),
+    "contracts": lambda rows, result: _parse_rows(rows, result, _parse_contract_row,
+                                                  lambda i: (i["member_bfs"], i["valid_from"])),
+    "reports": lambda rows, result: _parse_rows(rows, result, _parse_report,
+                                                lambda i: (i["bfs_nr"], i["year"], i["half"])),
+    "self-declarations": lambda rows, result: _parse_rows(rows, result, _parse_self_declaration,
+                                                          lambda i: (i["bfs_nr"], i["year"])),
 }
-_WRITERS = {"municipalities": _write_municipalities, "population": _write_population}
+_WRITERS = {"municipalities": _write_municipalities, "population": _write_population,
+            "officers": _write_officers, "contracts": _write_contracts, "reports": _write_reports,
+            "self-declarations": _write_self_declarations}
