@@ -1,18 +1,42 @@
-"""Flask-Admin at /admin: master data for the cantonal team (admin role only)."""
+"""Flask-Admin at /admin: master data for the cantonal team; financial control reads everything."""
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
-from models import AuditEntry, Contract, ForeignPopulation, Municipality, Tariff, User
+from models import (
+    AuditEntry,
+    Budget,
+    Clawback,
+    Contract,
+    Decision,
+    ForeignPopulation,
+    FormVersion,
+    Municipality,
+    OfficerAssignment,
+    Report,
+    SelfDeclaration,
+    Tariff,
+    User,
+)
 
 from .base import SecureIndexView
+from .imports import ImportView
 from .views import (
     AuditEntryAdmin,
+    BudgetAdmin,
+    ClawbackAdmin,
     ContractAdmin,
+    DecisionAdmin,
     ForeignPopulationAdmin,
+    FormVersionAdmin,
     MunicipalityAdmin,
+    OfficerAssignmentAdmin,
+    ReportAdmin,
+    SelfDeclarationAdmin,
     TariffAdmin,
     UserAdmin,
 )
+
+MASTER, FORMS, MONEY, SUPERVISION = "Stammdaten", "Formulare", "Finanzen", "Aufsicht"
 
 
 def init_admin(app) -> Admin:
@@ -20,11 +44,21 @@ def init_admin(app) -> Admin:
     admin = Admin(app, name="start.integration", url="/admin",
                   theme=Bootstrap4Theme(base_template="admin/master.html"),
                   index_view=SecureIndexView(name="Übersicht", url="/admin"))
-    admin.add_view(MunicipalityAdmin(Municipality, name="Gemeinden", category="Stammdaten"))
-    admin.add_view(ContractAdmin(Contract, name="Zusammenarbeitsverträge", category="Stammdaten"))
-    admin.add_view(UserAdmin(User, name="Benutzer", category="Stammdaten"))
-    admin.add_view(TariffAdmin(Tariff, name="Tarife", category="Stammdaten"))
-    admin.add_view(ForeignPopulationAdmin(ForeignPopulation, name="Ausländerbestände",
-                                          category="Stammdaten"))
-    admin.add_view(AuditEntryAdmin(AuditEntry, name="Audit-Log", category="Aufsicht"))
+    for view in (
+        MunicipalityAdmin(Municipality, name="Gemeinden", category=MASTER),
+        ContractAdmin(Contract, name="Zusammenarbeitsverträge", category=MASTER),
+        UserAdmin(User, name="Benutzer", category=MASTER),
+        OfficerAssignmentAdmin(OfficerAssignment, name="Zuordnungen IB", category=MASTER),
+        TariffAdmin(Tariff, name="Tarife", category=MASTER),
+        ForeignPopulationAdmin(ForeignPopulation, name="Ausländerbestände", category=MASTER),
+        ImportView(name="Import", endpoint="imports", url="/admin/import", category=MASTER),
+        FormVersionAdmin(FormVersion, name="Formularversionen", category=FORMS),
+        ReportAdmin(Report, name="Reportings", category=FORMS),
+        SelfDeclarationAdmin(SelfDeclaration, name="Selbstdeklarationen", category=FORMS),
+        BudgetAdmin(Budget, name="Budgets", category=MONEY),
+        ClawbackAdmin(Clawback, name="Rückforderungen", category=MONEY),
+        DecisionAdmin(Decision, name="Entscheide", category=MONEY),
+        AuditEntryAdmin(AuditEntry, name="Audit-Log", category=SUPERVISION),
+    ):
+        admin.add_view(view)
     return admin

@@ -1,4 +1,6 @@
 """One secure base for every admin view: role check, CSRF, transactional writes with audit."""
+from datetime import date
+
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.peewee import ModelView
@@ -9,7 +11,8 @@ from peewee import IntegrityError, TextField
 from wtforms import SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 
-from models import db
+from forms.fields import CHFField
+from models import MoneyField, db
 from services.audit import Actor, record, snapshot
 from services.errors import DomainError
 
@@ -23,8 +26,11 @@ def _deny():
     abort(403)
 
 
+WRITE_VIEWS = {"create_view", "edit_view", "delete_view", "action_view", "ajax_update"}
+
+
 class SecureIndexView(AdminIndexView):
-    allowed_roles = ("admin",)
+    allowed_roles = ("admin", "auditor")
 
     def is_accessible(self):
         return current_user.is_authenticated and current_user.role in self.allowed_roles
@@ -34,22 +40,17 @@ class SecureIndexView(AdminIndexView):
 
     @expose("/")
     def index(self):
-        from models import AuditEntry, Contract, ForeignPopulation, Municipality, Report, Tariff, User
+        from services.overview import admin_overview
 
-        counts = [
-            ("Gemeinden", Municipality.select().count()),
-            ("Benutzer", User.select().count()),
-            ("Zusammenarbeitsverträge", Contract.select().count()),
-            ("Tarife", Tariff.select().count()),
-            ("Ausländerbestände", ForeignPopulation.select().count()),
-            ("Reportings", Report.select().count()),
-            ("Audit-Einträge", AuditEntry.select().count()),
-        ]
-        return self.render("admin/index.html", counts=counts)
+        return self.render("admin/index.html", overview=admin_overview(date.today()))
 
 
 class SecureModelView(ModelView):
-    allowed_roles = ("admin",)
+    """Readers may list and view; only writers see and reach create, edit, delete (auditor: read-only)."""
+
+    allowed_roles = ("admin", "auditor")
+    writer_roles = ("admin",)
+    creatable = editable = deletable = True
     form_base_class = FlaskForm  # CSRFProtect checks the token (STACK_NOTES: not with SecureForm)
     can_export = False
     can_view_details = True
@@ -60,6 +61,20 @@ class SecureModelView(ModelView):
     action_disallowed_list = ["delete"]  # bulk delete bypasses the audit trail
     audit_related: tuple[str, ...] = ()  # backrefs of inline children to include in the audit
     form_select_choices: dict[str, list[tuple[str, str]]] = {}
+
+    picker_queries: dict = {}  # field name -> callable returning the query of allowed choices
+
+    def _restrict_pickers(self, form):
+        for name, query in self.picker_queries.items():
+            if name in form:
+                form[name].query = query()
+        return form
+
+    def create_form(self, obj=None):
+        return self._restrict_pickers(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._restrict_pickers(super().edit_form(obj))
 
     def search_placeholder(self):
         labels = [str((self.column_labels or {}).get(c, c)) for c in (self.column_searchable_list or [])]
@@ -74,6 +89,8 @@ class SecureModelView(ModelView):
                 overrides[name] = SelectField
                 args.setdefault(name, {})["choices"] = [
                     SelectChoice(value, label) for value, label in self.form_select_choices[name]]
+            elif isinstance(field, MoneyField):
+                overrides.setdefault(name, CHFField)
             elif isinstance(field, TextField):
                 overrides.setdefault(name, StringField)  # a view sets TextAreaField where it wants one
             if name in (self.column_labels or {}):
@@ -87,6 +104,30 @@ class SecureModelView(ModelView):
     def inaccessible_callback(self, name, **kwargs):
         return _deny()
 
+    def is_writer(self) -> bool:
+        return current_user.is_authenticated and current_user.role in self.writer_roles
+
+    @property
+    def can_create(self):
+        return self.creatable and self.is_writer()
+
+    @property
+    def can_edit(self):
+        return self.editable and self.is_writer()
+
+    @property
+    def can_delete(self):
+        return self.deletable and self.is_writer()
+
+    def _handle_view(self, name, **kwargs):
+        denied = super()._handle_view(name, **kwargs)
+        if denied is None and name in WRITE_VIEWS and not self.is_writer():
+            abort(403)  # also for POSTs to endpoints whose buttons are hidden
+        return denied
+
+    def check(self, model, before: dict | None, after: dict | None) -> None:
+        """Domain rules on the written state, inside the transaction; raise DomainError to refuse."""
+
     @property
     def actor(self) -> Actor:
         return Actor.of(current_user)
@@ -97,11 +138,18 @@ class SecureModelView(ModelView):
             data[name] = [snapshot(child) for child in getattr(model, name)]
         return data
 
-    def _fail(self, exc) -> bool:
+    def _fail(self, exc, form=None) -> bool:
         if isinstance(exc, IntegrityError):
             flash(INTEGRITY_MESSAGE, "error")
-        elif isinstance(exc, (ValidationError, DomainError, ValueError)):
-            flash(str(getattr(exc, "message", exc)), "error")
+        elif isinstance(exc, DomainError):
+            placed = False
+            for name, messages in exc.field_errors.items():
+                if form is not None and name in form:  # next to the field (create/edit re-render this form)
+                    form[name].errors = [*form[name].errors, *messages]
+                    placed = True
+            flash(("Bitte die markierten Felder korrigieren: " if placed else "") + exc.message, "error")
+        elif isinstance(exc, (ValidationError, ValueError)):
+            flash(str(exc), "error")
         else:
             raise exc
         return False
@@ -114,9 +162,10 @@ class SecureModelView(ModelView):
                 self._on_model_change(form, model, True)
                 model.save(force_insert=True)
                 save_inline(form, model)
+                self.check(model, None, None)
                 record(self.actor, "create", model, after=self.audit_snapshot(model))
         except Exception as exc:  # noqa: BLE001 - _fail re-raises what it does not know
-            return self._fail(exc)
+            return self._fail(exc, form)
         self.after_model_change(form, model, True)
         return model
 
@@ -128,9 +177,11 @@ class SecureModelView(ModelView):
                 self._on_model_change(form, model, False)
                 model.save()
                 save_inline(form, model)
-                record(self.actor, "update", model, before=before, after=self.audit_snapshot(model))
+                after = self.audit_snapshot(model)
+                self.check(model, before, after)
+                record(self.actor, "update", model, before=before, after=after)
         except Exception as exc:  # noqa: BLE001
-            return self._fail(exc)
+            return self._fail(exc, form)
         self.after_model_change(form, model, False)
         return True
 
@@ -153,6 +204,4 @@ class SecureModelView(ModelView):
 
 
 class ReadOnlyModelView(SecureModelView):
-    can_create = False
-    can_edit = False
-    can_delete = False
+    creatable = editable = deletable = False

@@ -1,17 +1,41 @@
-"""Declarative admin views for master data; rules come from services.validation."""
-from wtforms import HiddenField, ValidationError
+"""Declarative admin views; the rules themselves live in services.masterdata and services.validation."""
+from datetime import date
+
+from flask import g
+from flask_login import current_user
+from wtforms import HiddenField, TextAreaField, ValidationError
 from wtforms.validators import Optional
 
-from models import PAYEES, ROLES, TARIFF_KINDS
+from models import (
+    DECISION_KINDS,
+    FIELD_TYPES,
+    FORM_TYPES,
+    PAYEES,
+    ROLES,
+    STATUSES,
+    TARIFF_KINDS,
+    Municipality,
+    User,
+)
+from services import masterdata
+from services.errors import DomainError
 from services.formatting import chf, date_ch
-from services.validation import bfs_problem, normalise_iban, validity_problem
+from services.validation import bfs_problem, normalise_iban
 
 from .base import ReadOnlyModelView, SecureModelView
-
+from .filters import ActiveInYearFilter, ContractFilter
 
 
 def _dates(*names):
     return {name: (lambda v, c, m, n: date_ch(getattr(m, n))) for name in names}
+
+
+def _money(*names):
+    return {name: (lambda v, c, m, n: chf(getattr(m, n))) for name in names}
+
+
+def _coded(name, labels):
+    return {name: (lambda v, c, m, n: labels.get(getattr(m, n), getattr(m, n)))}
 
 
 def _bfs_validator(form, field):
@@ -26,19 +50,36 @@ def _iban_validator(form, field):
         raise ValidationError(str(exc)) from None
 
 
+VALIDITY_LABELS = {"valid_from": "Gültig ab", "valid_to": "Gültig bis"}
+# "Municipality"/"bfs_nr"/"district" name the filters on the joined municipality ("Gemeinde / BFS-Nr").
+MUNICIPALITY_LABEL = {"municipality": "Gemeinde", "Municipality": "Gemeinde", "bfs_nr": "BFS-Nr",
+                      "district": "Bezirk"}
+
+
+def _inline(model, columns, labels, **extra):
+    """Inline child rows; peewee 4's AutoField escapes Flask-Admin's pk converter, so the id is hidden."""
+    return (model, {
+        "form_columns": ["id", *columns],
+        "form_overrides": {"id": HiddenField, **extra.pop("form_overrides", {})},
+        "form_args": {"id": {"validators": [Optional()]},
+                      **{name: {"label": label} for name, label in labels.items()}},
+        **extra,
+    })
+
+
 class MunicipalityAdmin(SecureModelView):
     column_list = ["bfs_nr", "name", "district", "valid_from", "valid_to", "successor",
                    "organisation_settled_on"]
     column_labels = {
-        "bfs_nr": "BFS-Nr", "name": "Gemeinde", "district": "Bezirk", "valid_from": "Gültig ab",
-        "valid_to": "Gültig bis", "successor": "Nachfolgegemeinde",
-        "organisation_settled_on": "Organisation geregelt am", "creditor_number": "Kreditor-Nr",
-        "iban": "IBAN", "finance_email": "E-Mail Finanzverwaltung",
+        "bfs_nr": "BFS-Nr", "name": "Gemeinde", "district": "Bezirk", **VALIDITY_LABELS,
+        "successor": "Nachfolgegemeinde", "organisation_settled_on": "Organisation geregelt am",
+        "creditor_number": "Kreditor-Nr", "iban": "IBAN", "finance_email": "E-Mail Finanzverwaltung",
         "correspondent_email": "E-Mail Korrespondenzperson",
     }
     column_default_sort = "bfs_nr"
     column_searchable_list = ["name", "district"]
-    column_filters = ["bfs_nr", "district", "valid_to"]
+    column_filters = ["district", ActiveInYearFilter(Municipality), ContractFilter(Municipality.id),
+                      "valid_to"]
     column_formatters = _dates("valid_from", "valid_to", "organisation_settled_on")
     form_columns = ["bfs_nr", "name", "district", "valid_from", "valid_to", "successor",
                     "organisation_settled_on", "creditor_number", "iban", "finance_email",
@@ -46,22 +87,40 @@ class MunicipalityAdmin(SecureModelView):
     form_args = {"bfs_nr": {"validators": [_bfs_validator]},
                  "iban": {"validators": [Optional(), _iban_validator]}}
 
-    def on_model_change(self, form, model, is_created):
-        if problem := validity_problem(model.valid_from, model.valid_to):
-            raise ValidationError(problem)
+    def search_placeholder(self):
+        return "Suchen: BFS-Nr, Gemeinde, Bezirk"
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        g.bfs_search = int(search.strip()) if search and search.strip().isdigit() else None
+        if g.bfs_search is not None:
+            search = None  # a number is a BFS number (integer columns cannot be searched with LIKE)
+        return super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+
+    def _get_filter_groups(self):
+        self._refresh_filters_cache()  # the contract filter's options come from the database
+        return super()._get_filter_groups()
+
+    def get_query(self):
+        query = super().get_query()
+        if g.get("bfs_search") is not None:
+            query = query.where(Municipality.bfs_nr == g.bfs_search)
+        return query
+
+    def check(self, model, before, after):
+        masterdata.check_municipality(model)
 
 
 class UserAdmin(SecureModelView):
     column_list = ["email", "name", "role", "active", "created_at"]
     column_labels = {"email": "E-Mail", "name": "Name", "role": "Rolle", "active": "Aktiv",
-                     "created_at": "Erstellt"}
+                     "created_at": "Erstellt", "assignments": "Zuordnungen als IB"}
     column_searchable_list = ["email", "name"]
     column_filters = ["role", "active"]
-    column_formatters = {"role": lambda v, c, m, n: ROLES.get(m.role, m.role),
-                         "created_at": lambda v, c, m, n: date_ch(m.created_at)}
+    column_formatters = {**_coded("role", ROLES), "created_at": lambda v, c, m, n: date_ch(m.created_at)}
     form_columns = ["email", "name", "role", "active"]
     form_select_choices = {"role": list(ROLES.items())}
-    can_delete = False  # users are deactivated, never deleted (audit references them)
+    column_details_exclude_list = ["password_hash", "session_version"]
+    deletable = False  # users are deactivated, never deleted (audit references them)
 
     def on_model_change(self, form, model, is_created):
         model.email = (model.email or "").strip().lower()
@@ -69,13 +128,27 @@ class UserAdmin(SecureModelView):
             model.session_version += 1  # role or status change ends running sessions
 
 
+class OfficerAssignmentAdmin(SecureModelView):
+    column_list = ["user", "municipality", "valid_from", "valid_to"]
+    column_labels = {"user": "Integrationsbeauftragte/r", **MUNICIPALITY_LABEL, **VALIDITY_LABELS}
+    column_formatters = _dates("valid_from", "valid_to")
+    form_columns = ["user", "municipality", "valid_from", "valid_to"]
+    picker_queries = {"user": lambda: User.select().where(User.role == "officer").order_by(User.email)}
+
+    def __init__(self, model, *args, **kwargs):
+        self.column_filters = [ActiveInYearFilter(model), Municipality.bfs_nr]
+        super().__init__(model, *args, **kwargs)
+
+    def check(self, model, before, after):
+        masterdata.check_officer_assignment(model)
+
+
 class ContractAdmin(SecureModelView):
     column_list = ["reference", "lead", "payee", "valid_from", "valid_to"]
     column_labels = {"reference": "Referenz", "lead": "Leitgemeinde", "payee": "Zahlungsempfänger",
-                     "valid_from": "Gültig ab", "valid_to": "Gültig bis", "members": "Mitglieder"}
+                     **VALIDITY_LABELS, "members": "Mitglieder"}
     column_searchable_list = ["reference"]
-    column_formatters = {**_dates("valid_from", "valid_to"),
-                         "payee": lambda v, c, m, n: PAYEES.get(m.payee, m.payee)}
+    column_formatters = {**_dates("valid_from", "valid_to"), **_coded("payee", PAYEES)}
     form_columns = ["reference", "lead", "payee", "valid_from", "valid_to"]
     form_select_choices = {"payee": list(PAYEES.items())}
     audit_related = ("members",)
@@ -83,41 +156,156 @@ class ContractAdmin(SecureModelView):
     def __init__(self, model, *args, **kwargs):
         from models import ContractMember
 
-        self.inline_models = [(ContractMember, {
-            # peewee 4's AutoField escapes Flask-Admin's pk converter: keep the id hidden and optional
-            "form_columns": ["id", "municipality", "valid_from", "valid_to"],
-            "form_overrides": {"id": HiddenField},
-            "form_args": {"id": {"validators": [Optional()]}, "municipality": {"label": "Gemeinde"},
-                          "valid_from": {"label": "Gültig ab"}, "valid_to": {"label": "Gültig bis"}},
-        })]
+        self.column_filters = [ActiveInYearFilter(model)]
+        self.inline_models = [_inline(ContractMember, ["municipality", "valid_from", "valid_to"],
+                                      {**MUNICIPALITY_LABEL, **VALIDITY_LABELS})]
         super().__init__(model, *args, **kwargs)
 
+    def check(self, model, before, after):
+        masterdata.check_contract(model)
 
-class TariffAdmin(ReadOnlyModelView):
+
+class TariffAdmin(SecureModelView):
     column_list = ["kind", "amount", "valid_from", "valid_to", "reference"]
-    column_labels = {"kind": "Tarif", "amount": "Betrag (CHF)", "valid_from": "Gültig ab",
-                     "valid_to": "Gültig bis", "reference": "Rechtsgrundlage"}
-    column_formatters = {**_dates("valid_from", "valid_to"),
-                         "kind": lambda v, c, m, n: TARIFF_KINDS.get(m.kind, m.kind),
-                         "amount": lambda v, c, m, n: chf(m.amount)}
+    column_labels = {"kind": "Tarif", "amount": "Betrag (CHF)", **VALIDITY_LABELS,
+                     "reference": "Rechtsgrundlage"}
+    column_formatters = {**_dates("valid_from", "valid_to"), **_coded("kind", TARIFF_KINDS),
+                         **_money("amount")}
     column_default_sort = "valid_from"
+    column_filters = ["kind"]
+    form_columns = ["kind", "amount", "valid_from", "valid_to", "reference"]
+    form_select_choices = {"kind": list(TARIFF_KINDS.items())}
+    deletable = False  # R7: a tariff is ended, never deleted; runs keep their own copy of the rate
+
+    def check(self, model, before, after):
+        masterdata.check_tariff(model)
 
 
-class ForeignPopulationAdmin(ReadOnlyModelView):
+class ForeignPopulationAdmin(SecureModelView):
     column_list = ["municipality", "reference_date", "count", "source"]
-    column_labels = {"municipality": "Gemeinde", "reference_date": "Stichtag",
-                     "count": "Ausländerbestand", "source": "Quelle"}
+    column_labels = {**MUNICIPALITY_LABEL, "reference_date": "Stichtag", "count": "Ausländerbestand",
+                     "source": "Quelle"}
     column_formatters = _dates("reference_date")
-    column_filters = ["reference_date"]
+    column_filters = ["reference_date", Municipality.bfs_nr, Municipality.district]
+    form_columns = ["municipality", "reference_date", "count", "source"]
+
+    def check(self, model, before, after):
+        masterdata.check_population(model)
+
+
+class FormVersionAdmin(SecureModelView):
+    column_list = ["form_type", "name", "valid_from", "valid_to", "reference"]
+    column_labels = {"form_type": "Formular", "name": "Bezeichnung", **VALIDITY_LABELS,
+                     "reference": "Grundlage", "fields": "Felder"}
+    column_formatters = {**_dates("valid_from", "valid_to"), **_coded("form_type", FORM_TYPES)}
+    column_filters = ["form_type"]
+    form_columns = ["form_type", "name", "valid_from", "valid_to", "reference"]
+    form_select_choices = {"form_type": list(FORM_TYPES.items())}
+    audit_related = ("fields",)
+    deletable = False  # superseded by a new version, never deleted (R18)
+
+    def __init__(self, model, *args, **kwargs):
+        from models import FormField
+
+        self.inline_models = [_inline(
+            FormField,
+            ["position", "key", "label", "help", "field_type", "required", "min_value", "max_value", "choices"],
+            {"position": "Position", "key": "Schlüssel", "label": "Beschriftung", "help": "Hilfetext",
+             "field_type": "Feldtyp", "required": "Pflichtfeld", "min_value": "Minimum",
+             "max_value": "Maximum", "choices": "Auswahl (eine Zeile pro Option: Wert|Beschriftung)"},
+            form_overrides={"choices": TextAreaField},
+        )]
+        super().__init__(model, *args, **kwargs)
+
+    def check(self, model, before, after):
+        from models import FormField
+
+        for field in FormField.select().where(FormField.form_version == model.id):
+            if field.field_type not in FIELD_TYPES:
+                raise DomainError(f"Feld {field.key}: unbekannter Feldtyp «{field.field_type}» "
+                                  f"(erlaubt: {', '.join(FIELD_TYPES)}).")
+        masterdata.check_form_version(model, before, after)
+
+
+class BudgetAdmin(SecureModelView):
+    column_list = ["year", "credit"]
+    column_labels = {"year": "Jahr", "credit": "Kredit (CHF)"}
+    column_formatters = _money("credit")
+    column_default_sort = ("year", True)
+    form_columns = ["year", "credit"]
+
+    def check(self, model, before, after):
+        masterdata.check_budget(model.credit)
+
+
+class _Decided(SecureModelView):
+    """Decisions and clawbacks record who decided; the form never asks for it."""
+
+    def on_model_change(self, form, model, is_created):
+        if is_created:
+            model.decided_by = current_user.id
+        model.decided_on = model.decided_on or date.today()
+
+
+class ClawbackAdmin(_Decided):
+    column_list = ["municipality", "amount", "decided_on", "reason", "source_report"]
+    column_labels = {**MUNICIPALITY_LABEL, "amount": "Betrag (CHF)", "decided_on": "Entschieden am",
+                     "reason": "Begründung", "source_report": "Betroffenes Reporting",
+                     "decided_by": "Entschieden von", "created_at": "Erfasst"}
+    column_formatters = {**_dates("decided_on"), **_money("amount")}
+    column_filters = [Municipality.bfs_nr, "decided_on"]
+    column_searchable_list = ["reason"]
+    form_columns = ["municipality", "amount", "decided_on", "reason", "source_report"]
+    form_overrides = {"reason": TextAreaField}
+
+    def check(self, model, before, after):
+        masterdata.check_clawback(model, existing=before is not None)
+
+
+class DecisionAdmin(_Decided):
+    column_list = ["kind", "municipality", "report", "decided_on", "reason"]
+    column_labels = {"kind": "Entscheid", **MUNICIPALITY_LABEL, "report": "Reporting",
+                     "self_declaration": "Selbstdeklaration", "decided_on": "Entschieden am",
+                     "reason": "Begründung", "decided_by": "Entschieden von", "created_at": "Erfasst"}
+    column_formatters = {**_dates("decided_on"), **_coded("kind", DECISION_KINDS)}
+    column_filters = ["kind", Municipality.bfs_nr, "decided_on"]
+    form_columns = ["kind", "municipality", "report", "self_declaration", "decided_on", "reason"]
+    form_select_choices = {"kind": list(DECISION_KINDS.items())}
+    form_overrides = {"reason": TextAreaField}
+
+    def check(self, model, before, after):
+        masterdata.check_decision(model)
+
+
+class ReportAdmin(ReadOnlyModelView):
+    """Read-only list for the cantonal team and financial control; review happens in the portal."""
+
+    column_list = ["municipality", "year", "half", "status", "late", "submitted_at", "form_version"]
+    column_labels = {**MUNICIPALITY_LABEL, "year": "Jahr", "half": "Halbjahr", "status": "Status",
+                     "late": "Verspätet", "submitted_at": "Eingereicht", "form_version": "Formularversion",
+                     "values_json": "Werte", "submitted_by": "Eingereicht von", "is_demo": "Demo",
+                     "version": "Version"}
+    column_formatters = {**_coded("status", STATUSES), "submitted_at": lambda v, c, m, n: date_ch(m.submitted_at)}
+    column_filters = ["year", "half", "status", "late", Municipality.bfs_nr]
+    column_default_sort = ("year", True)
+
+
+class SelfDeclarationAdmin(ReadOnlyModelView):
+    column_list = ["municipality", "year", "status", "late", "submitted_at"]
+    column_labels = {**MUNICIPALITY_LABEL, "year": "Jahr", "status": "Status", "late": "Verspätet",
+                     "submitted_at": "Eingereicht", "answers_json": "Antworten", "form_version": "Formularversion",
+                     "submitted_by": "Eingereicht von", "is_demo": "Demo", "version": "Version"}
+    column_formatters = {**_coded("status", STATUSES), "submitted_at": lambda v, c, m, n: date_ch(m.submitted_at)}
+    column_filters = ["year", "status", "late", Municipality.bfs_nr]
+    column_default_sort = ("year", True)
 
 
 class AuditEntryAdmin(ReadOnlyModelView):
-    allowed_roles = ("admin", "auditor")
     column_list = ["at", "actor", "action", "model", "record_id", "reason"]
     column_details_list = ["at", "actor", "action", "model", "record_id", "before", "after", "reason"]
     column_labels = {"at": "Zeit (UTC)", "actor": "Wer", "action": "Aktion", "model": "Objekt",
                      "record_id": "Datensatz", "before": "Vorher", "after": "Nachher",
                      "reason": "Begründung"}
     column_default_sort = ("at", True)
-    column_filters = ["model", "actor", "action", "at"]
-    column_formatters = {"at": lambda v, c, m, n: date_ch(m.at)}
+    column_filters = ["model", "record_id", "actor", "action", "at"]
+    column_formatters = {"at": lambda v, c, m, n: m.at.strftime("%d.%m.%Y %H:%M:%S")}

@@ -49,7 +49,7 @@ def record(actor: Actor, action: str, instance=None, *, before=None, after=None,
     """Append an entry; call it inside the same `db.atomic()` as the change."""
     if instance is not None:
         model = model or type(instance).__name__
-        record_id = record_id if record_id is not None else instance.get_id()
+        record_id = record_id if record_id is not None else instance._pk  # not get_id(): User overrides it
     return AuditEntry.create(
         actor=actor.label,
         user=actor.user_id,

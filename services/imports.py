@@ -1,6 +1,5 @@
 """All-or-nothing imports with upsert on the natural key and an error per bad row (issue 3)."""
 from dataclasses import dataclass, field
-
 from datetime import date, datetime
 
 from models import (
@@ -304,7 +303,7 @@ def _write_contracts(parsed, actor, result):
         if existing:
             values["valid_from"] = min(start, existing.valid_from)
         contract = _upsert(Contract, existing, values, actor, result, contracts, lead_bfs, count=False)
-        for line, item in rows:
+        for _line, item in rows:
             muni = municipalities[item["member_bfs"]]
             key = (contract.id, muni.id, item["valid_from"])
             _upsert(ContractMember, members.get(key),

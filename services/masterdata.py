@@ -6,6 +6,7 @@ a DomainError rolls the whole write back. Rules: R6, R10, R12, R13, R18, R26 (is
 from datetime import date
 
 from models import (
+    Clawback,
     Contract,
     ContractMember,
     ForeignPopulation,
@@ -13,6 +14,8 @@ from models import (
     FormVersion,
     Municipality,
     OfficerAssignment,
+    PayoutLine,
+    PayoutRun,
     Report,
     SelfDeclaration,
     Tariff,
@@ -34,44 +37,45 @@ def _range(valid_from: date, valid_to: date | None) -> str:
     return f"{valid_from:%d.%m.%Y}–{valid_to:%d.%m.%Y}" if valid_to else f"ab {valid_from:%d.%m.%Y}"
 
 
-def _fail(field: str, message: str):
+def refuse(field: str, message: str):
+    """Raise the German message, placed next to `field` where a form shows it."""
     raise DomainError(message, {field: [message]})
 
 
 def check_municipality(muni: Municipality) -> None:
     if problem := bfs_problem(muni.bfs_nr):
-        _fail("bfs_nr", problem)
+        refuse("bfs_nr", problem)
     clash = Municipality.get_or_none((Municipality.bfs_nr == muni.bfs_nr) & (Municipality.id != muni.id))
     if clash:
-        _fail("bfs_nr", f"Die BFS-Nummer {muni.bfs_nr} gehört bereits zu {clash.name}.")
+        refuse("bfs_nr", f"Die BFS-Nummer {muni.bfs_nr} gehört bereits zu {clash.name}.")
     if problem := validity_problem(muni.valid_from, muni.valid_to):
-        _fail("valid_to", problem)
+        refuse("valid_to", problem)
     if muni.successor_id is not None:
         successor = Municipality.get_by_id(muni.successor_id)
         if successor.id == muni.id:
-            _fail("successor", "Eine Gemeinde kann nicht ihre eigene Nachfolgerin sein.")
+            refuse("successor", "Eine Gemeinde kann nicht ihre eigene Nachfolgerin sein.")
         if problem := successor_problem(muni.valid_to, successor.valid_from, successor.valid_to):
-            _fail("successor", problem)
+            refuse("successor", problem)
 
 
 def check_contract(contract: Contract) -> None:
     """A municipality belongs to at most one contract on any date; a lead is nobody's member (R12)."""
     if problem := validity_problem(contract.valid_from, contract.valid_to):
-        _fail("valid_to", problem)
+        refuse("valid_to", problem)
     if contract.payee not in ("lead", "member"):
-        _fail("payee", "Zahlungsempfänger ist die Leitgemeinde oder jede Gemeinde selbst (R13).")
+        refuse("payee", "Zahlungsempfänger ist die Leitgemeinde oder jede Gemeinde selbst (R13).")
     members = list(ContractMember.select().where(ContractMember.contract == contract.id))
     for member in members:
         name = Municipality.get_by_id(member.municipality_id).name
         if problem := validity_problem(member.valid_from, member.valid_to):
-            _fail("members", f"{name}: {problem}")
+            refuse("members", f"{name}: {problem}")
         if member.valid_from < contract.valid_from or (
             contract.valid_to and (member.valid_to is None or member.valid_to > contract.valid_to)
         ):
-            _fail("members", f"{name}: die Mitgliedschaft muss innerhalb der Vertragsdauer "
+            refuse("members", f"{name}: die Mitgliedschaft muss innerhalb der Vertragsdauer "
                              f"{_range(contract.valid_from, contract.valid_to)} liegen.")
         if member.municipality_id == contract.lead_id:
-            _fail("members", f"{name} ist Leitgemeinde und kann nicht Mitglied desselben Vertrags sein.")
+            refuse("members", f"{name} ist Leitgemeinde und kann nicht Mitglied desselben Vertrags sein.")
     for municipality_id in {contract.lead_id} | {m.municipality_id for m in members}:
         _check_single_contract(municipality_id)
 
@@ -88,7 +92,7 @@ def _check_single_contract(municipality_id: int) -> None:
         for second in periods[index + 1:]:
             if overlaps(first[0], first[1], second[0], second[1]):
                 name = Municipality.get_by_id(municipality_id).name
-                _fail("members", f"{name} gehört am {max(first[0], second[0]):%d.%m.%Y} zu zwei "
+                refuse("members", f"{name} gehört am {max(first[0], second[0]):%d.%m.%Y} zu zwei "
                                  f"Verträgen ({first[3]} in «{first[2]}», {second[3]} in «{second[2]}»); "
                                  "eine Gemeinde gehört an jedem Tag höchstens einem Vertrag an.")
 
@@ -96,27 +100,27 @@ def _check_single_contract(municipality_id: int) -> None:
 def check_tariff(tariff: Tariff) -> None:
     """R6: starts on 01.01. or 01.07., ends on 30.06. or 31.12., no overlap per kind."""
     if (tariff.valid_from.month, tariff.valid_from.day) not in ((1, 1), (7, 1)):
-        _fail("valid_from", "Ein Tarif beginnt am 01.01. oder am 01.07., weil Reportings Halbjahre "
+        refuse("valid_from", "Ein Tarif beginnt am 01.01. oder am 01.07., weil Reportings Halbjahre "
                             "abdecken (R6).")
     if tariff.valid_to and (tariff.valid_to.month, tariff.valid_to.day) not in ((6, 30), (12, 31)):
-        _fail("valid_to", "Ein Tarif endet am 30.06. oder am 31.12. (R6).")
+        refuse("valid_to", "Ein Tarif endet am 30.06. oder am 31.12. (R6).")
     if problem := validity_problem(tariff.valid_from, tariff.valid_to):
-        _fail("valid_to", problem)
+        refuse("valid_to", problem)
     if tariff.amount is None or tariff.amount < 0:
-        _fail("amount", "Der Betrag muss 0 oder grösser sein.")
+        refuse("amount", "Der Betrag muss 0 oder grösser sein.")
     if not (tariff.reference or "").strip():
-        _fail("reference", "Bitte die Rechtsgrundlage angeben (Ziffer und Änderung, R5).")
+        refuse("reference", "Bitte die Rechtsgrundlage angeben (Ziffer und Änderung, R5).")
     for other in Tariff.select().where((Tariff.kind == tariff.kind) & (Tariff.id != tariff.id)):
         if overlaps(tariff.valid_from, tariff.valid_to, other.valid_from, other.valid_to):
-            _fail("valid_from", f"Überschneidet sich mit dem Tarif {_range(other.valid_from, other.valid_to)} "
+            refuse("valid_from", f"Überschneidet sich mit dem Tarif {_range(other.valid_from, other.valid_to)} "
                                 "derselben Art; zuerst dessen Gültigkeit beenden.")
 
 
 def check_population(count: ForeignPopulation) -> None:
     if count.count is None or count.count < 0:
-        _fail("count", "Der Ausländerbestand muss 0 oder grösser sein.")
+        refuse("count", "Der Ausländerbestand muss 0 oder grösser sein.")
     if (count.reference_date.month, count.reference_date.day) != (12, 31):
-        _fail("reference_date", "Der Stichtag muss der 31. Dezember sein (R10).")
+        refuse("reference_date", "Der Stichtag muss der 31. Dezember sein (R10).")
 
 
 def form_version_frozen(version_id: int) -> bool:
@@ -134,15 +138,15 @@ def check_form_version(version: FormVersion, before: dict | None = None, after: 
     `before`/`after` are audit snapshots including the fields, given when an existing version changes.
     """
     if problem := validity_problem(version.valid_from, version.valid_to):
-        _fail("valid_to", problem)
+        refuse("valid_to", problem)
     for other in FormVersion.select().where((FormVersion.form_type == version.form_type)
                                             & (FormVersion.id != version.id)):
         if overlaps(version.valid_from, version.valid_to, other.valid_from, other.valid_to):
-            _fail("valid_from", f"Überschneidet sich mit «{other.name}» "
+            refuse("valid_from", f"Überschneidet sich mit «{other.name}» "
                                 f"({_range(other.valid_from, other.valid_to)}); zuerst deren Gültigkeit beenden.")
     keys = [f.key for f in FormField.select().where(FormField.form_version == version.id)]
     if len(keys) != len(set(keys)):
-        _fail("fields", "Jeder Feldschlüssel darf pro Version nur einmal vorkommen.")
+        refuse("fields", "Jeder Feldschlüssel darf pro Version nur einmal vorkommen.")
     if before is None or after is None or not form_version_frozen(version.id):
         return
     if any(before.get(name) != after.get(name) for name in set(before) | set(after) if name != "valid_to"):
@@ -154,25 +158,56 @@ def check_form_version(version: FormVersion, before: dict | None = None, after: 
     periods += [date(d.year, 1, 1) for d in SelfDeclaration.select().where(
         (SelfDeclaration.form_version == version.id) & (SelfDeclaration.status != "draft"))]
     if version.valid_to and periods and version.valid_to < max(periods):
-        _fail("valid_to", f"Eingereichte Formulare bis {max(periods):%d.%m.%Y} verwenden diese Version.")
+        refuse("valid_to", f"Eingereichte Formulare bis {max(periods):%d.%m.%Y} verwenden diese Version.")
 
 
 def check_officer_assignment(assignment: OfficerAssignment) -> None:
     user = User.get_by_id(assignment.user_id)
     if user.role != "officer":
-        _fail("user", f"{user.email} hat nicht die Rolle Integrationsbeauftragte/r.")
+        refuse("user", f"{user.email} hat nicht die Rolle Integrationsbeauftragte/r.")
     if problem := validity_problem(assignment.valid_from, assignment.valid_to):
-        _fail("valid_to", problem)
+        refuse("valid_to", problem)
     for other in OfficerAssignment.select().where(
         (OfficerAssignment.user == assignment.user_id)
         & (OfficerAssignment.municipality == assignment.municipality_id)
         & (OfficerAssignment.id != assignment.id)
     ):
         if overlaps(assignment.valid_from, assignment.valid_to, other.valid_from, other.valid_to):
-            _fail("valid_from", f"Es gibt schon eine Zuordnung {_range(other.valid_from, other.valid_to)} "
+            refuse("valid_from", f"Es gibt schon eine Zuordnung {_range(other.valid_from, other.valid_to)} "
                                 "für diese Person und Gemeinde.")
 
 
 def check_text(field: str, value: str | None, label: str) -> None:
     if not (value or "").strip():
-        _fail(field, f"Bitte {label} angeben.")
+        refuse(field, f"Bitte {label} angeben.")
+
+
+def check_decision(decision) -> None:
+    """A decision names its reason and concerns documents of its own municipality (R14)."""
+    check_text("reason", decision.reason, "eine Begründung")
+    for name, model in (("report", Report), ("self_declaration", SelfDeclaration)):
+        document_id = getattr(decision, f"{name}_id")
+        if document_id and model.get_by_id(document_id).municipality_id != decision.municipality_id:
+            refuse(name, "Das Dokument gehört zu einer anderen Gemeinde.")
+    if decision.kind in ("refuse_late_report", "pay_late_report"):
+        if not decision.report_id:
+            refuse("report", "Bitte das verspätete Reporting wählen.")
+        if not Report.get_by_id(decision.report_id).late:
+            refuse("report", "Dieses Reporting ist nicht verspätet eingereicht worden (R14).")
+
+
+def check_budget(credit) -> None:
+    if credit is None or credit < 0:
+        refuse("credit", "Der Kredit muss 0 oder grösser sein.")
+
+
+def check_clawback(clawback: Clawback, existing: bool) -> None:
+    """R16: a positive amount with a reason; once offset in an approved run it is history."""
+    check_text("reason", clawback.reason, "eine Begründung")
+    if clawback.amount is None or clawback.amount <= 0:
+        refuse("amount", "Der Betrag muss grösser als 0 sein.")
+    if existing and PayoutLine.select().join(PayoutRun).where(
+        (PayoutLine.clawback == clawback.id) & (PayoutRun.status != "draft")
+    ).exists():
+        raise DomainError("Diese Rückforderung ist in einer freigegebenen Auszahlung verrechnet und "
+                          "kann nicht mehr geändert werden (R16).")

@@ -2,7 +2,7 @@
 from datetime import date
 
 import pytest
-from peewee import IntegrityError
+from peewee import DatabaseError, IntegrityError
 
 from models import AuditEntry, ForeignPopulation, Municipality, Report, SchemaVersion, Tariff, User, db
 from models.schema import LATEST, current_version, downgrade_to, upgrade
@@ -107,9 +107,9 @@ def test_unknown_role_is_refused_by_the_database(app):
 
 def test_r23_audit_log_cannot_be_changed_or_deleted(app):
     entry = AuditEntry.create(actor="cli:test", action="create", model="X")
-    with pytest.raises(Exception), db.atomic():
+    with pytest.raises(DatabaseError), db.atomic():
         AuditEntry.update(actor="someone else").where(AuditEntry.id == entry.id).execute()
-    with pytest.raises(Exception), db.atomic():
+    with pytest.raises(DatabaseError), db.atomic():
         AuditEntry.delete().where(AuditEntry.id == entry.id).execute()
     assert AuditEntry.get_by_id(entry.id).actor == "cli:test"
 

@@ -1,0 +1,52 @@
+"""List filters the standard converters cannot express: active in a year, by contract."""
+from datetime import date
+
+from flask import has_request_context
+from flask_admin.contrib.peewee.filters import BasePeeweeFilter
+from flask_admin.model.filters import BaseIntFilter
+
+
+class ActiveInYearFilter(BaseIntFilter, BasePeeweeFilter):
+    """Rows whose validity range touches the given year (R26: lists of a year)."""
+
+    def __init__(self, model, name="Gültig im Jahr"):
+        super().__init__(model.valid_from, name)
+        self.model = model
+
+    def validate(self, value):
+        return str(value).strip().isdigit() and 1900 <= int(value) <= 2100
+
+    def apply(self, query, value):
+        start, end = date(int(value), 1, 1), date(int(value), 12, 31)
+        return query.where((self.model.valid_from.is_null() | (self.model.valid_from <= end))
+                           & (self.model.valid_to.is_null() | (self.model.valid_to >= start)))
+
+    def operation(self):
+        return "="
+
+
+class ContractFilter(BasePeeweeFilter):
+    """Municipalities that lead or belong to the chosen contract."""
+
+    def __init__(self, column, name="Vertrag"):
+        super().__init__(column, name)
+
+    def get_options(self, view):
+        from models import Contract
+
+        if not has_request_context():
+            return None  # the admin is built before the database exists; options load per request
+        return [(str(c.id), c.reference) for c in Contract.select().order_by(Contract.reference)]
+
+    def validate(self, value):
+        return str(value).isdigit()
+
+    def apply(self, query, value):
+        from models import Contract, ContractMember
+
+        leads = Contract.select(Contract.lead).where(Contract.id == int(value))
+        members = ContractMember.select(ContractMember.municipality).where(ContractMember.contract == int(value))
+        return query.where(self.column.in_(leads) | self.column.in_(members))
+
+    def operation(self):
+        return "="

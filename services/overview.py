@@ -1,0 +1,102 @@
+"""Figures of the admin start page (issue 3): counts, open reports, gaps that block payouts."""
+from dataclasses import dataclass
+from datetime import date
+
+from peewee import fn
+
+from models import (
+    AuditEntry,
+    Clawback,
+    Contract,
+    ForeignPopulation,
+    FormVersion,
+    Municipality,
+    OfficerAssignment,
+    Report,
+    SelfDeclaration,
+    Tariff,
+    User,
+)
+from payouts.calendar import HalfYear, next_payout_date
+
+
+@dataclass
+class PeriodStatus:
+    period: HalfYear
+    expected: int
+    by_status: dict[str, int]
+
+    @property
+    def missing(self) -> int:
+        return self.expected - sum(self.by_status.values())
+
+    @property
+    def open(self) -> int:
+        return self.expected - self.by_status.get("accepted", 0)
+
+
+def admin_overview(today: date) -> dict:
+    """Everything in a constant number of queries, whatever the number of municipalities."""
+    counts = [
+        ("Gemeinden", Municipality.select().count()),
+        ("Benutzer", User.select().count()),
+        ("Zusammenarbeitsverträge", Contract.select().count()),
+        ("Tarife", Tariff.select().count()),
+        ("Ausländerbestände", ForeignPopulation.select().count()),
+        ("Formularversionen", FormVersion.select().count()),
+        ("Reportings", Report.select().count()),
+        ("Selbstdeklarationen", SelfDeclaration.select().count()),
+        ("Rückforderungen", Clawback.select().count()),
+        ("Audit-Einträge", AuditEntry.select().count()),
+    ]
+    current = HalfYear.containing(today)
+    periods = [current]
+    while len(periods) < 3:
+        periods.insert(0, HalfYear(periods[0].year - 1, 2) if periods[0].half == 1
+                       else HalfYear(periods[0].year, 1))
+    municipalities = list(Municipality.select())
+    rows = (Report.select(Report.year, Report.half, Report.status, fn.COUNT(Report.id).alias("n"))
+            .where(Report.year >= periods[0].year)
+            .group_by(Report.year, Report.half, Report.status).tuples())
+    grouped: dict[tuple[int, int], dict[str, int]] = {}
+    for year, half, status, number in rows:
+        grouped.setdefault((year, half), {})[status] = number
+    period_status = [
+        PeriodStatus(p, sum(1 for m in municipalities if _valid_between(m, p.start, p.end)),
+                     grouped.get((p.year, p.half), {}))
+        for p in reversed(periods)
+    ]
+    active = {a.municipality_id for a in OfficerAssignment.select(OfficerAssignment.municipality).where(
+        (OfficerAssignment.valid_from <= today)
+        & (OfficerAssignment.valid_to.is_null() | (OfficerAssignment.valid_to >= today)))}
+    without_officer = [m for m in municipalities if m.is_valid_on(today) and m.id not in active]
+    payout = next_payout_date(today)
+    base_year = payout.year if payout.month == 3 else payout.year + 1
+    reference = date(base_year - 2, 12, 31)
+    counted = {p.municipality_id for p in ForeignPopulation.select(ForeignPopulation.municipality)
+               .where(ForeignPopulation.reference_date == reference)}
+    missing_counts = [m for m in municipalities
+                      if _valid_between(m, date(base_year, 1, 1), date(base_year, 12, 31))
+                      and not _counted(m, reference, counted, municipalities)]
+    return {
+        "counts": counts,
+        "periods": period_status,
+        "without_officer": sorted(without_officer, key=lambda m: m.bfs_nr),
+        "base_year": base_year,
+        "reference_date": reference,
+        "missing_counts": sorted(missing_counts, key=lambda m: m.bfs_nr),
+    }
+
+
+def _valid_between(muni: Municipality, start: date, end: date) -> bool:
+    return (muni.valid_from is None or muni.valid_from <= end) and (muni.valid_to is None or muni.valid_to >= start)
+
+
+def _counted(muni: Municipality, reference: date, counted: set[int], municipalities) -> bool:
+    """R26: a municipality created after the reference date is covered by its predecessors' counts."""
+    if muni.id in counted:
+        return True
+    if muni.is_valid_on(reference):
+        return False
+    predecessors = [m for m in municipalities if m.successor_id == muni.id]
+    return bool(predecessors) and all(p.id in counted for p in predecessors)
