@@ -1,21 +1,28 @@
 """Thin click wrappers over the services; each docstring is the command's help text."""
 import sys
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from models import Municipality, db
+from models import RUN_STATUSES, Municipality, PayoutRun, db
 from models.schema import upgrade
+from services import payout_runs, tabular
 from services.audit import Actor
 from services.demo import demo_logins, seed_demo
 from services.errors import DomainError
+from services.formatting import chf, number
 from services.imports import KINDS, run_import
 from services.reference_data import load_reference_data
 from services.users import create_user, set_password
 
 users_cli = AppGroup("users", help="Benutzer verwalten.")
+payouts_cli = AppGroup("payouts", help="Auszahlungsläufe vorbereiten, freigeben, anzeigen (R4–R17).")
+clawbacks_cli = AppGroup("clawbacks", help="Rückforderungen erfassen (R16).")
+budgets_cli = AppGroup("budgets", help="Jahreskredite setzen (R17).")
 
 
 def _fail(message: str) -> None:
@@ -99,8 +106,110 @@ def import_command(kind, file, dry_run):
         sys.exit(1)
 
 
+def _day(value: str) -> date:
+    try:
+        return tabular.day(value, "Datum")
+    except tabular.CellError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _amount(value: str) -> Decimal:
+    try:
+        return Decimal(value.replace("’", "").replace("'", ""))
+    except InvalidOperation:
+        raise click.BadParameter(f"«{value}» ist kein Betrag (z. B. 1200.50).") from None
+
+
+@payouts_cli.command("prepare")
+@click.argument("payout_date")
+@click.option("--as", "as_email", required=True, help="E-Mail der vorbereitenden Person (Rolle admin)")
+def payouts_prepare(payout_date, as_email):
+    """Lauf per 31.03. oder 30.09. berechnen (ein Entwurf wird neu berechnet)."""
+    try:
+        with db.connection_context():
+            run = payout_runs.prepare(payout_runs.user_by_email(as_email), _day(payout_date), date.today())
+            summary = payout_runs.run_summary(run)
+    except DomainError as exc:
+        _fail(exc.message)
+    click.echo(f"Lauf {run.id} per {run.payout_date:%d.%m.%Y} ({run.status}): {summary['lines']} Zeilen, "
+               f"Total CHF {chf(summary['total'])}, {summary['blockers']} Blocker, "
+               f"{summary['withheld']} zurückbehaltene Posten.")
+
+
+@payouts_cli.command("approve")
+@click.argument("run_id", type=int)
+@click.option("--as", "as_email", required=True, help="E-Mail der freigebenden Person (Rolle accountant)")
+def payouts_approve(run_id, as_email):
+    """Lauf freigeben (Vier-Augen-Prinzip); erstellt die Rechnungen für Rückforderungsreste."""
+    try:
+        with db.connection_context():
+            run = payout_runs.approve(payout_runs.user_by_email(as_email), run_id)
+            invoices = run.invoices.count()
+    except DomainError as exc:
+        _fail(exc.message)
+    click.echo(f"Lauf {run.id} per {run.payout_date:%d.%m.%Y} freigegeben; {invoices} Rechnung(en) erstellt.")
+
+
+@payouts_cli.command("show")
+@click.argument("run_id", type=int)
+def payouts_show(run_id):
+    """Zeilen, Blocker und Totale eines Laufs als Tabelle."""
+    with db.connection_context():
+        run = PayoutRun.get_or_none(PayoutRun.id == run_id)
+        if run is None:
+            _fail(f"Unbekannter Lauf {run_id}.")
+        click.echo(f"Lauf {run.id} per {run.payout_date:%d.%m.%Y} – {RUN_STATUSES[run.status]}")
+        click.echo(f"{'BFS':>4}  {'Gemeinde':<24} {'Empfänger':<24} {'Komponente':<24} {'Periode':<26} "
+                   f"{'Anzahl':>7} {'Ansatz':>9} {'Betrag':>12}  Status    Regel")
+        for line in payout_runs.lines_of(run):
+            click.echo(f"{line.municipality.bfs_nr:>4}  {line.municipality.name[:24]:<24} "
+                       f"{line.payee.name[:24]:<24} {line.component:<24} {line.period:<26} "
+                       f"{'' if line.quantity is None else number(line.quantity):>7} "
+                       f"{'' if line.rate is None else chf(line.rate):>9} {chf(line.amount):>12}  "
+                       f"{line.status:<9} {line.rule}")
+        summary = payout_runs.run_summary(run)
+        click.echo(f"Total auszuzahlen: CHF {chf(summary['total'])}")
+        for label, key in (("Blocker", "blockers"), ("Zurückbehalten", "withheld")):
+            for issue in run.issues.get(key, []):
+                click.echo(f"{label}: {issue['message']}")
+        for invoice in run.issues.get("invoices", []):
+            click.echo(f"Rechnung: CHF {chf(Decimal(invoice['amount']))} – {invoice['reason']}")
+
+
+@clawbacks_cli.command("add")
+@click.argument("bfs", type=int)
+@click.argument("amount")
+@click.option("--reason", required=True, help="Begründung (Pflicht)")
+@click.option("--as", "as_email", required=True, help="E-Mail der entscheidenden Person (Rolle admin)")
+@click.option("--decided-on", default=None, help="Entscheiddatum (Standard: heute)")
+def clawbacks_add(bfs, amount, reason, as_email, decided_on):
+    """Rückforderung gegen eine Gemeinde erfassen; sie wird mit der nächsten Auszahlung verrechnet."""
+    try:
+        with db.connection_context():
+            clawback = payout_runs.add_clawback(payout_runs.user_by_email(as_email), bfs, _amount(amount), reason,
+                                                _day(decided_on) if decided_on else date.today())
+    except DomainError as exc:
+        _fail(exc.message)
+    click.echo(f"Rückforderung {clawback.id}: CHF {chf(clawback.amount)} gegen BFS {bfs} erfasst.")
+
+
+@budgets_cli.command("set")
+@click.argument("year", type=int)
+@click.argument("amount")
+@click.option("--as", "as_email", required=True, help="E-Mail (Rolle admin)")
+def budgets_set(year, amount, as_email):
+    """Kredit eines Jahres setzen (R17)."""
+    try:
+        with db.connection_context():
+            budget = payout_runs.set_budget(payout_runs.user_by_email(as_email), year, _amount(amount))
+    except DomainError as exc:
+        _fail(exc.message)
+    click.echo(f"Budget {budget.year}: CHF {chf(budget.credit)}.")
+
+
 def register_cli(app) -> None:
     for command in (init_db_command, seed_demo_command, import_command):
         app.cli.add_command(command)
-    app.cli.add_command(users_cli)
+    for group in (users_cli, payouts_cli, clawbacks_cli, budgets_cli):
+        app.cli.add_command(group)
     app.shell_context_processor(lambda: {"db": db, "Municipality": Municipality})

@@ -1,4 +1,6 @@
 """A payout run for one payout date: draft → approved → booked (R4, R7)."""
+import json
+
 from peewee import Check, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from .base import BaseModel
@@ -19,6 +21,11 @@ class PayoutRun(BaseModel):
     booked_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
     booked_at = DateTimeField(null=True)
     version = IntegerField(default=1)
+    issues_json = TextField(default="{}")  # schema v3: blockers, withheld items, invoice drafts
+
+    @property
+    def issues(self) -> dict:
+        return json.loads(self.issues_json or "{}")
 
     def __str__(self):
         return f"Auszahlung {self.payout_date:%d.%m.%Y} ({RUN_STATUSES[self.status]})"

@@ -38,9 +38,18 @@ def _v2_down():
     migrate(_migrator().drop_column("municipality", "correspondent_email"))
 
 
+def _v3_up():
+    migrate(_migrator().add_column("payout_run", "issues_json", TextField(default="{}")))
+
+
+def _v3_down():
+    migrate(_migrator().drop_column("payout_run", "issues_json"))
+
+
 MIGRATIONS = [
     Migration(1, "Ausgangsschema", _v1_up, _v1_down),
     Migration(2, "Korrespondenzperson der Gemeinde (§4.5.1)", _v2_up, _v2_down),
+    Migration(3, "Blocker, zurückbehaltene Posten und Rechnungsentwürfe eines Laufs", _v3_up, _v3_down),
 ]
 LATEST = MIGRATIONS[-1].version
 

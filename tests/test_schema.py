@@ -41,8 +41,9 @@ def test_init_db_upgrades_previous_schema_version_without_losing_rows(make_app):
     runner = app.test_cli_runner()
     runner.invoke(args=["init-db"])
     with app.app_context():
-        downgrade_to(LATEST - 1)
+        downgrade_to(1)
         assert "correspondent_email" not in _columns("municipality")
+        assert "issues_json" not in _columns("payout_run")
         db.execute_sql("INSERT INTO municipality (bfs_nr, name, district) VALUES (2601, 'Solothurn', 'Solothurn')")
         muni_id = db.execute_sql("SELECT id FROM municipality WHERE bfs_nr = 2601").fetchone()[0]
         db.execute_sql("INSERT INTO foreign_population (municipality_id, reference_date, count, source) "
@@ -50,10 +51,10 @@ def test_init_db_upgrades_previous_schema_version_without_losing_rows(make_app):
         db.close()
     result = runner.invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
-    assert "Migration 2" in result.output
+    assert "Migration 2" in result.output and "Migration 3" in result.output
     with app.app_context():
         assert current_version() == LATEST
-        assert "correspondent_email" in _columns("municipality")
+        assert "correspondent_email" in _columns("municipality") and "issues_json" in _columns("payout_run")
         muni = Municipality.get(Municipality.bfs_nr == 2601)
         assert muni.name == "Solothurn" and muni.correspondent_email is None
         assert ForeignPopulation.get(ForeignPopulation.municipality == muni).count == 3512

@@ -1,0 +1,213 @@
+"""Plain inputs and outputs of the payout rules: dataclasses with Decimal and date only."""
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from .calendar import HalfYear
+
+COUNT_KEYS = ("first_info_interviews", "first_info_interpreter", "integration_interviews", "integration_interpreter")
+
+# component -> (report count key, tariff kind, rule, German label)
+FEE_COMPONENTS = {
+    "case_first_info": ("first_info_interviews", "fee_first_info", "R8", "Erstinformationsgespräche"),
+    "case_integration": ("integration_interviews", "fee_integration", "R8", "Integrationsgespräche"),
+    "interpreter_first_info": ("first_info_interpreter", "fee_interpreter_first_info", "R9",
+                               "Dolmetscheinsätze bei Erstinformationsgesprächen"),
+    "interpreter_integration": ("integration_interpreter", "fee_interpreter_integration", "R9",
+                                "Dolmetscheinsätze bei Integrationsgesprächen"),
+}
+BASE_KIND = "base_per_foreign_resident"
+
+
+@dataclass(frozen=True)
+class Municipality:
+    id: int
+    bfs_nr: int
+    name: str
+    valid_from: date | None = None
+    valid_to: date | None = None
+    successor_id: int | None = None
+    organisation_settled_on: date | None = None
+
+    def exists_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
+
+    def exists_between(self, start: date, end: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= end) and (self.valid_to is None or self.valid_to >= start)
+
+    def __str__(self):
+        return f"{self.bfs_nr} {self.name}"
+
+
+@dataclass(frozen=True)
+class Tariff:
+    id: int
+    kind: str
+    amount: Decimal
+    valid_from: date
+    valid_to: date | None
+    reference: str
+
+    def valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+@dataclass(frozen=True)
+class Membership:
+    municipality_id: int
+    valid_from: date
+    valid_to: date | None
+
+
+@dataclass(frozen=True)
+class Contract:
+    id: int
+    reference: str
+    lead_id: int
+    payee: str  # "lead" or "member" (R13)
+    valid_from: date
+    valid_to: date | None
+    members: tuple[Membership, ...] = ()
+
+
+@dataclass(frozen=True)
+class Assignment:
+    municipality_id: int
+    valid_from: date
+    valid_to: date | None
+
+
+@dataclass(frozen=True)
+class Report:
+    id: int
+    municipality_id: int
+    period: HalfYear
+    status: str
+    late: bool
+    counts: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def count(self, key: str) -> int:
+        return int(self.counts.get(key) or 0)
+
+
+@dataclass(frozen=True)
+class SelfDeclaration:
+    municipality_id: int
+    year: int
+    status: str
+
+
+@dataclass(frozen=True)
+class Population:
+    municipality_id: int
+    reference_date: date
+    count: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str
+    municipality_id: int
+    report_id: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Clawback:
+    id: int
+    municipality_id: int
+    amount: Decimal
+    reason: str
+    decided_on: date
+    settled: Decimal = Decimal("0.00")  # offset in approved runs plus invoiced
+    invoiced: bool = False
+
+    @property
+    def open_amount(self) -> Decimal:
+        return Decimal("0.00") if self.invoiced else max(self.amount - self.settled, Decimal("0.00"))
+
+
+@dataclass(frozen=True)
+class PaidLine:
+    """A line of an approved or booked run: what was already paid, never paid twice (R14, R15)."""
+
+    municipality_id: int
+    component: str
+    period: str
+    report_id: int | None
+    quantity: int | None
+    rate: Decimal | None
+    amount: Decimal
+    payout_date: date
+
+
+@dataclass
+class RunInputs:
+    payout_date: date
+    municipalities: list[Municipality]
+    tariffs: list[Tariff]
+    contracts: list[Contract] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
+    reports: list[Report] = field(default_factory=list)
+    self_declarations: list[SelfDeclaration] = field(default_factory=list)
+    population: list[Population] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    clawbacks: list[Clawback] = field(default_factory=list)
+    paid: list[PaidLine] = field(default_factory=list)
+    first_run_date: date | None = None  # earlier periods were settled before the system (migration)
+
+
+@dataclass(frozen=True)
+class Line:
+    municipality_id: int
+    payee_id: int
+    component: str
+    period: str
+    quantity: int | None
+    rate: Decimal | None
+    amount: Decimal
+    status: str  # payable, withheld, blocked
+    rule: str
+    explanation: str
+    report_id: int | None = None
+    clawback_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A blocker (canton's side, stops approval) or a withheld item (municipality's side)."""
+
+    kind: str
+    municipality_id: int | None
+    message: str
+    rule: str
+    report_id: int | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceDraft:
+    """The part of a clawback above the payout, invoiced on approval (R16)."""
+
+    municipality_id: int
+    clawback_id: int | None
+    amount: Decimal
+    reason: str
+
+
+@dataclass
+class RunResult:
+    lines: list[Line]
+    blockers: list[Issue]
+    withheld: list[Issue]
+    invoices: list[InvoiceDraft]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.lines if line.status == "payable"), Decimal("0.00"))
+
+    def net_by_payee(self) -> dict[int, Decimal]:
+        totals: dict[int, Decimal] = {}
+        for line in self.lines:
+            if line.status == "payable":
+                totals[line.payee_id] = totals.get(line.payee_id, Decimal("0.00")) + line.amount
+        return totals
