@@ -14,6 +14,7 @@ from models.database import DatabaseUnavailable, check_connection, make_database
 from services import formatting
 from views.errors import register_error_handlers
 from views.main import bp as main_bp
+from views.payouts import bp as payouts_bp
 
 PUBLIC_ENDPOINTS = {"auth.login", "static", "admin.static", "main.health"}
 
@@ -87,6 +88,7 @@ def init_auth(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(payouts_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -1,0 +1,84 @@
+"""Read models of the payout pages: a run grouped by payee, a line's evidence, a municipality's history."""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from models import FormField, Municipality, PayoutLine, PayoutRun, Report
+
+ZERO = Decimal("0.00")
+# Clause of the circular behind each rule id (DOMAIN.md).
+RULE_CLAUSES = {
+    "R6": "§4.3.1–4.3.3", "R8": "§4.3.2", "R9": "§4.3.1", "R10": "§4.3.2", "R12": "§4.2", "R13": "§4.5.2, §3.4",
+    "R14": "§5.2", "R15": "§4.7", "R16": "§4.7", "R26": "Fusionen (DOMAIN.md R26)",
+}
+COLUMNS = [("case", "Fallpauschalen", ("case_first_info", "case_integration")),
+           ("interpreter", "Dolmetschpauschalen", ("interpreter_first_info", "interpreter_integration")),
+           ("base", "Sockelbeitrag", ("base_contribution",)),
+           ("correction", "Korrekturen", ("correction",)),
+           ("offset", "Verrechnung Rückforderungen", ("clawback_offset",))]
+COLUMN_OF = {component: key for key, _, components in COLUMNS for component in components}
+
+
+@dataclass
+class Row:
+    municipality: Municipality
+    amounts: dict = field(default_factory=lambda: defaultdict(lambda: ZERO))
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.amounts.values(), ZERO)
+
+
+@dataclass
+class PayeeGroup:
+    payee: Municipality
+    members: dict = field(default_factory=dict)
+
+    @property
+    def rows(self) -> list[Row]:
+        return sorted(self.members.values(), key=lambda r: r.municipality.bfs_nr)
+
+    def column(self, key: str) -> Decimal:
+        return sum((row.amounts[key] for row in self.members.values()), ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((row.total for row in self.members.values()), ZERO)
+
+
+def group_by_payee(run: PayoutRun) -> tuple[list[PayeeGroup], list[PayoutLine]]:
+    """Payable lines summed per payee, member and column; other lines listed apart. Three queries."""
+    municipalities = {m.id: m for m in Municipality.select()}
+    groups: dict[int, PayeeGroup] = {}
+    held = []
+    for line in PayoutLine.select().where(PayoutLine.run == run.id).order_by(PayoutLine.id):
+        if line.status != "payable":
+            held.append(line)
+            continue
+        group = groups.setdefault(line.payee_id, PayeeGroup(municipalities[line.payee_id]))
+        row = group.members.setdefault(line.municipality_id, Row(municipalities[line.municipality_id]))
+        row.amounts[COLUMN_OF[line.component]] += line.amount
+    return sorted(groups.values(), key=lambda g: g.payee.bfs_nr), held
+
+
+def report_evidence(report: Report | None) -> list[tuple[str, object]]:
+    """The report's values with the labels of its own form version (R18)."""
+    if report is None:
+        return []
+    labels = {f.key: f.label for f in FormField.select().where(FormField.form_version == report.form_version_id)}
+    return [(labels.get(key, key), value) for key, value in sorted(report.values.items(),
+                                                                    key=lambda kv: list(labels).index(kv[0])
+                                                                    if kv[0] in labels else 999)]
+
+
+def clauses(rule: str) -> list[tuple[str, str]]:
+    return [(part.strip(), RULE_CLAUSES.get(part.strip(), "")) for part in rule.split(",")]
+
+
+def history(municipality: Municipality, statuses=("approved", "booked")):
+    """Lines of a municipality, or paid to it, in runs of the given statuses, newest run first."""
+    return (PayoutLine.select(PayoutLine, PayoutRun).join(PayoutRun)
+            .where(((PayoutLine.municipality == municipality.id) | (PayoutLine.payee == municipality.id))
+                   & PayoutRun.status.in_(statuses))
+            .order_by(PayoutRun.payout_date.desc(), PayoutLine.component, PayoutLine.period))
+

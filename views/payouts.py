@@ -1,0 +1,151 @@
+"""Payout runs, line explanations, municipality histories and budgets (issue 5)."""
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from auth.guards import roles_required
+from forms.payouts import PrepareForm, RunActionForm
+from models import COMPONENTS, LINE_STATUSES, RUN_STATUSES, Municipality, PayoutLine, PayoutRun, Report
+from payouts.calendar import next_payout_date
+from services import payout_runs, run_views
+from services.errors import DomainError
+from services.responsibility import responsible_municipalities
+
+bp = Blueprint("payouts", __name__)
+READERS = ("admin", "accountant", "auditor")
+
+
+def get_run_or_404(run_id: int) -> PayoutRun:
+    return PayoutRun.get_or_none(PayoutRun.id == run_id) or abort(404)
+
+
+def get_municipality_for_user(municipality_id: int) -> Municipality:
+    """Officers see only municipalities they are responsible for today (R12); others 404, nothing revealed."""
+    municipality = Municipality.get_or_none(Municipality.id == municipality_id)
+    if municipality is None:
+        abort(404)
+    if current_user.role == "officer":
+        if municipality.id not in {m.id for m in responsible_municipalities(current_user, date.today())}:
+            abort(404)
+    elif current_user.role not in READERS:
+        abort(403)
+    return municipality
+
+
+def get_line_for_user(run_id: int, line_id: int) -> PayoutLine:
+    line = PayoutLine.get_or_none((PayoutLine.id == line_id) & (PayoutLine.run == run_id))
+    if line is None:
+        abort(404)
+    if current_user.role == "officer":
+        allowed = {m.id for m in responsible_municipalities(current_user, date.today())}
+        if line.run.status == "draft" or not ({line.municipality_id, line.payee_id} & allowed):
+            abort(404)
+    elif current_user.role not in READERS:
+        abort(403)
+    return line
+
+
+@bp.route("/runs", methods=("GET", "POST"))
+@roles_required(*READERS)
+def runs():
+    form = PrepareForm()
+    if form.validate_on_submit():
+        if current_user.role != "admin":
+            abort(403)
+        try:
+            run = payout_runs.prepare(current_user, form.payout_date.data, date.today())
+        except DomainError as exc:
+            form.payout_date.errors.append(exc.message)
+        else:
+            flash(f"Lauf per {run.payout_date:%d.%m.%Y} berechnet.", "success")
+            return redirect(url_for(".run_detail", run_id=run.id))
+    elif form.is_submitted() and current_user.role != "admin":
+        abort(403)
+    runs_ = list(PayoutRun.select().order_by(PayoutRun.payout_date.desc()))
+    summaries = {run.id: payout_runs.run_summary(run) for run in runs_}
+    return render_template("payouts/runs.html", runs=runs_, summaries=summaries, form=form,
+                           statuses=RUN_STATUSES, suggested=next_payout_date(date.today()))
+
+
+@bp.route("/runs/<int:run_id>")
+@roles_required(*READERS)
+def run_detail(run_id):
+    run = get_run_or_404(run_id)
+    groups, held = run_views.group_by_payee(run)
+    municipalities = {m.id: m for m in Municipality.select()}
+    return render_template("payouts/run.html", run=run, groups=groups, held=held, columns=run_views.COLUMNS,
+                           summary=payout_runs.run_summary(run), issues=run.issues, municipalities=municipalities,
+                           statuses=RUN_STATUSES, components=COMPONENTS, line_statuses=LINE_STATUSES,
+                           action_form=RunActionForm(version=run.version))
+
+
+@bp.route("/runs/<int:run_id>/lines")
+@roles_required(*READERS)
+def run_lines(run_id):
+    run = get_run_or_404(run_id)
+    return render_template("payouts/lines.html", run=run, lines=payout_runs.lines_of(run), components=COMPONENTS,
+                           line_statuses=LINE_STATUSES)
+
+
+def _act(run_id, action, message):
+    run = get_run_or_404(run_id)
+    form = RunActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if form.version.data != str(run.version):
+        flash("Der Lauf wurde inzwischen geändert; bitte die aktuelle Fassung prüfen.", "error")
+        return redirect(url_for(".run_detail", run_id=run.id))
+    try:
+        action(current_user, run.id)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(message, "success")
+    return redirect(url_for(".run_detail", run_id=run.id))
+
+
+@bp.route("/runs/<int:run_id>/recompute", methods=("POST",))
+@roles_required("admin")
+def recompute(run_id):
+    run = get_run_or_404(run_id)
+    return _act(run_id, lambda user, _id: payout_runs.prepare(user, run.payout_date, date.today()),
+                "Lauf neu berechnet.")
+
+
+@bp.route("/runs/<int:run_id>/approve", methods=("POST",))
+@roles_required("accountant")
+def approve(run_id):
+    return _act(run_id, payout_runs.approve, "Lauf freigegeben; die Zeilen sind eingefroren.")
+
+
+@bp.route("/runs/<int:run_id>/book", methods=("POST",))
+@roles_required("accountant")
+def book(run_id):
+    return _act(run_id, payout_runs.book, "Lauf als verbucht markiert.")
+
+
+@bp.route("/runs/<int:run_id>/lines/<int:line_id>")
+def line_detail(run_id, line_id):
+    line = get_line_for_user(run_id, line_id)
+    report = Report.get_or_none(Report.id == line.report_id) if line.report_id else None
+    return render_template("payouts/line.html", line=line, run=line.run, report=report,
+                           evidence=run_views.report_evidence(report), clauses=run_views.clauses(line.rule),
+                           components=COMPONENTS, line_statuses=LINE_STATUSES)
+
+
+@bp.route("/municipalities/<int:municipality_id>/payouts")
+def municipality_history(municipality_id):
+    municipality = get_municipality_for_user(municipality_id)
+    statuses = ("approved", "booked") if current_user.role == "officer" else ("draft", "approved", "booked")
+    return render_template("payouts/municipality.html", municipality=municipality,
+                           lines=run_views.history(municipality, statuses), components=COMPONENTS,
+                           line_statuses=LINE_STATUSES, run_statuses=RUN_STATUSES)
+
+
+@bp.route("/budgets/<int:year>")
+@roles_required(*READERS)
+def budget(year):
+    if not 2017 <= year <= 2100:
+        abort(404)
+    return render_template("payouts/budget.html", budget=payout_runs.budget_year(year))
