@@ -10,7 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from models import RUN_STATUSES, Municipality, PayoutRun, db
 from models.schema import upgrade
-from services import payout_runs, tabular
+from services import exports, payout_runs, tabular
 from services.audit import Actor
 from services.demo import demo_logins, seed_demo
 from services.errors import DomainError
@@ -23,6 +23,7 @@ users_cli = AppGroup("users", help="Benutzer verwalten.")
 payouts_cli = AppGroup("payouts", help="Auszahlungsläufe vorbereiten, freigeben, anzeigen (R4–R17).")
 clawbacks_cli = AppGroup("clawbacks", help="Rückforderungen erfassen (R16).")
 budgets_cli = AppGroup("budgets", help="Jahreskredite setzen (R17).")
+export_cli = AppGroup("export", help="Excel-Exporte für die Buchhaltung (Auszahlungsliste, Anhang 1).")
 
 
 def _fail(message: str) -> None:
@@ -207,9 +208,32 @@ def budgets_set(year, amount, as_email):
     click.echo(f"Budget {budget.year}: CHF {chf(budget.credit)}.")
 
 
+@export_cli.command("payouts")
+@click.argument("run_id", type=int)
+@click.option("-o", "output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Ziel .xlsx")
+def export_payouts(run_id, output):
+    """Auszahlungsliste eines Laufs (ein Entwurf nur als markierte Vorschau)."""
+    with db.connection_context():
+        run = PayoutRun.get_or_none(PayoutRun.id == run_id)
+        if run is None:
+            _fail(f"Unbekannter Lauf {run_id}.")
+        output.write_bytes(exports.payout_list(run))
+    click.echo(f"{output} geschrieben{' (ENTWURF)' if run.status == 'draft' else ''}.")
+
+
+@export_cli.command("contributions")
+@click.argument("year", type=click.IntRange(2018, 2100))
+@click.option("-o", "output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Ziel .xlsx")
+def export_contributions(year, output):
+    """Beiträge an die Einwohnergemeinden für das Jahr (Anhang 1, R25)."""
+    with db.connection_context():
+        output.write_bytes(exports.contributions(year))
+    click.echo(f"{output} geschrieben.")
+
+
 def register_cli(app) -> None:
     for command in (init_db_command, seed_demo_command, import_command):
         app.cli.add_command(command)
-    for group in (users_cli, payouts_cli, clawbacks_cli, budgets_cli):
+    for group in (users_cli, payouts_cli, clawbacks_cli, budgets_cli, export_cli):
         app.cli.add_command(group)
     app.shell_context_processor(lambda: {"db": db, "Municipality": Municipality})

@@ -294,6 +294,26 @@ def _base_count(index: _Index, muni: Municipality, reference: date, year: int):
     return count, parts, missing
 
 
+def yearly_contributions(inp: RunInputs, year: int) -> list[tuple[Municipality, int | None, Decimal | None]]:
+    """Anhang 1 (R25): per municipality valid in `year` its count of 31.12.(year−2) and base contribution.
+
+    Count and amount are None where a count is missing (R10: never shown as 0).
+    """
+    index = _Index(inp)
+    tariff = index.tariff(BASE_KIND, date(year, 1, 1))
+    reference = date(year - 2, 12, 31)
+    rows = []
+    for muni in sorted(inp.municipalities, key=lambda m: m.bfs_nr):
+        if not muni.exists_between(date(year, 1, 1), date(year, 12, 31)):
+            continue
+        count, _parts, missing = _base_count(index, muni, reference, year)
+        if missing:
+            rows.append((muni, None, None))
+        else:
+            rows.append((muni, count, tariff.amount * count if tariff else None))
+    return rows
+
+
 def _offsets(index: _Index, lines: list[Line]) -> list[InvoiceDraft]:
     """R16: negative corrections and open clawbacks are offset up to the payee's payout; the rest is invoiced."""
     inp = index.inp

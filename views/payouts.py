@@ -1,14 +1,14 @@
 """Payout runs, line explanations, municipality histories and budgets (issue 5)."""
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from auth.guards import roles_required
 from forms.payouts import PrepareForm, RunActionForm
 from models import COMPONENTS, LINE_STATUSES, RUN_STATUSES, Municipality, PayoutLine, PayoutRun, Report
 from payouts.calendar import next_payout_date
-from services import payout_runs, run_views
+from services import exports, payout_runs, run_views
 from services.errors import DomainError
 from services.responsibility import responsible_municipalities
 
@@ -149,3 +149,30 @@ def budget(year):
     if not 2017 <= year <= 2100:
         abort(404)
     return render_template("payouts/budget.html", budget=payout_runs.budget_year(year))
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(data: bytes, filename: str) -> Response:
+    return Response(data, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/runs/<int:run_id>/auszahlungsliste.xlsx")
+@roles_required(*READERS)
+def run_export(run_id):
+    run = get_run_or_404(run_id)
+    draft = "ENTWURF_" if run.status == "draft" else ""
+    return _xlsx(exports.payout_list(run), f"{draft}Auszahlung_{run.payout_date:%Y-%m-%d}.xlsx")
+
+
+@bp.route("/contributions/<int:year>.xlsx")
+def contributions_export(year):
+    if not 2018 <= year <= 2100:
+        abort(404)
+    if current_user.role == "officer":
+        own = {m.id for m in responsible_municipalities(current_user, date.today())}
+        return _xlsx(exports.contributions(year, own), f"Anhang1_{year}_eigene_Gemeinden.xlsx")
+    if current_user.role not in READERS:
+        abort(403)
+    return _xlsx(exports.contributions(year), f"Anhang1_{year}.xlsx")

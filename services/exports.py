@@ -1,0 +1,179 @@
+"""Excel exports for accounting (issue 6): typed cells, no formula injection, constant memory.
+
+Every text that may come from a user goes through `write_string` on a workbook opened with
+`strings_to_formulas` and `strings_to_urls` off, so `=HYPERLINK(…)` stays text (R11, R13, R16, R25).
+"""
+import io
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+
+import xlsxwriter
+
+from models import TARIFF_KINDS, ForeignPopulation, Invoice, Municipality, PayoutLine, PayoutRun, Tariff
+from payouts.inputs import RunInputs
+from payouts.inputs import Municipality as MunicipalityInput
+from payouts.inputs import Population as PopulationInput
+from payouts.inputs import Tariff as TariffInput
+from payouts.rules import invoice_due, yearly_contributions
+
+from .run_views import COLUMN_OF
+
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+                    "constant_memory": True}
+MONEY = "#,##0.00"
+COMPONENT_LABELS = {
+    "case_first_info": "Fallpauschale EG", "case_integration": "Fallpauschale IG",
+    "interpreter_first_info": "Dolmetschpauschale EG", "interpreter_integration": "Dolmetschpauschale IG",
+    "base_contribution": "Sockelbeitrag", "correction": "Korrektur", "clawback_offset": "Verrechnung Rückforderung",
+}
+PAYOUT_HEADERS = ["Lauf", "Valuta", "BFS-Nr", "Empfänger", "Kreditor-Nr", "IBAN", "Fallpauschalen",
+                  "Dolmetschpauschalen", "Sockelbeitrag", "Korrekturen", "Verrechnung Rückforderungen", "Auszahlung",
+                  "Buchungstext"]
+DETAIL_HEADERS = ["BFS-Nr", "Gemeinde", "Empfänger", "Komponente", "Periode", "Anzahl", "Ansatz", "Betrag", "Regel"]
+INVOICE_HEADERS = ["Rechnungsnr", "BFS-Nr", "Gemeinde", "Betrag", "Rechnungsdatum", "Fällig am", "Grund"]
+SUM_COLUMNS = ("case", "interpreter", "base", "correction", "offset")
+
+
+class _Sheet:
+    """One worksheet written strictly row by row (constant_memory), with typed cells."""
+
+    def __init__(self, book, name, headers, widths, formats):
+        self.sheet = book.add_worksheet(name)
+        self.formats = formats
+        for column, width in enumerate(widths):
+            self.sheet.set_column(column, column, width)
+        for column, header in enumerate(headers):
+            self.sheet.write_string(0, column, header, formats["header"])
+        self.sheet.freeze_panes(1, 0)
+        self.headers = headers
+        self.row = 1
+
+    def write(self, values: list) -> None:
+        for column, value in enumerate(values):
+            if value is None:
+                self.sheet.write_blank(self.row, column, None)
+            elif isinstance(value, Decimal):
+                self.sheet.write_number(self.row, column, float(value), self.formats["money"])
+            elif isinstance(value, bool):
+                self.sheet.write_boolean(self.row, column, value)
+            elif isinstance(value, int):
+                self.sheet.write_number(self.row, column, value)
+            elif isinstance(value, date):
+                self.sheet.write_datetime(self.row, column, datetime(value.year, value.month, value.day),
+                                          self.formats["date"])
+            else:
+                self.sheet.write_string(self.row, column, str(value))
+        self.row += 1
+
+    def total(self, label_column: int, label: str, sums: dict[int, Decimal | int]) -> None:
+        """A totals row of SUM formulas that carry their cached values (readers that do not recalculate)."""
+        self.close_table()
+        self.sheet.write_string(self.row, label_column, label, self.formats["bold"])
+        for column, value in sums.items():
+            letter = xlsxwriter.utility.xl_col_to_name(column)
+            style = self.formats["total" if isinstance(value, Decimal) else "total_count"]
+            self.sheet.write_formula(self.row, column, f"=SUM({letter}2:{letter}{max(self.row, 2)})", style,
+                                     float(value) if isinstance(value, Decimal) else value)
+        self.row += 1
+
+    def close_table(self) -> None:
+        self.sheet.autofilter(0, 0, max(self.row - 1, 1), len(self.headers) - 1)
+
+
+def _workbook(buffer, title: str):
+    book = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+    book.set_properties({"title": title, "author": "start.integration, Kanton Solothurn",
+                         "company": "Kanton Solothurn", "created": datetime.now()})
+    formats = {
+        "header": book.add_format({"bold": True, "bg_color": "#DDDDDD", "text_wrap": True}),
+        "money": book.add_format({"num_format": MONEY}),
+        "date": book.add_format({"num_format": "dd.mm.yyyy"}),
+        "bold": book.add_format({"bold": True}),
+        "total": book.add_format({"bold": True, "num_format": MONEY}),
+        "total_count": book.add_format({"bold": True, "num_format": "#,##0"}),
+    }
+    return book, formats
+
+
+def payout_list(run: PayoutRun) -> bytes:
+    """Payout list of a run; a draft only as a preview marked ENTWURF in the title and every sheet name."""
+    draft = run.status == "draft"
+    prefix = "ENTWURF " if draft else ""
+    municipalities = {m.id: m for m in Municipality.select()}
+    lines = list(PayoutLine.select().where((PayoutLine.run == run.id) & (PayoutLine.status == "payable"))
+                 .order_by(PayoutLine.payee, PayoutLine.municipality, PayoutLine.component, PayoutLine.period))
+    per_payee: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for line in lines:
+        per_payee[line.payee_id][COLUMN_OF[line.component]] += line.amount
+    buffer = io.BytesIO()
+    title = f"{prefix}Auszahlung start.integration per {run.payout_date:%d.%m.%Y}"
+    book, formats = _workbook(buffer, title)
+    sheet = _Sheet(book, f"{prefix}Auszahlungen", PAYOUT_HEADERS, [7, 11, 8, 28, 12, 26, 15, 15, 15, 13, 15, 15, 48],
+                   formats)
+    sums = defaultdict(Decimal)
+    for payee_id in sorted(per_payee, key=lambda i: municipalities[i].bfs_nr):
+        payee, amounts = municipalities[payee_id], per_payee[payee_id]
+        values = [amounts[key] for key in SUM_COLUMNS]
+        total = sum(values, Decimal("0.00"))
+        for column, value in enumerate([*values, total], start=6):
+            sums[column] += value
+        sheet.write([run.id, run.payout_date, payee.bfs_nr, payee.name, payee.creditor_number, payee.iban, *values,
+                     total, f"start.integration {run.payout_date:%d.%m.%Y} {payee.name}"])
+    sheet.total(3, "Total", sums)
+    details = _Sheet(book, f"{prefix}Details", DETAIL_HEADERS, [8, 26, 26, 26, 24, 9, 11, 14, 10], formats)
+    for line in sorted(lines, key=lambda l: (municipalities[l.municipality_id].bfs_nr, l.component, l.period)):
+        muni = municipalities[line.municipality_id]
+        details.write([muni.bfs_nr, muni.name, municipalities[line.payee_id].name, COMPONENT_LABELS[line.component],
+                       line.period, line.quantity, line.rate, line.amount, line.rule])
+    details.close_table()
+    invoices = _Sheet(book, f"{prefix}Rechnungen", INVOICE_HEADERS, [20, 8, 26, 14, 14, 12, 50], formats)
+    if draft:
+        for number, drafted in enumerate(run.issues.get("invoices", []), start=1):
+            muni = municipalities[drafted["municipality_id"]]
+            invoices.write([f"ENTWURF-{number}", muni.bfs_nr, muni.name, Decimal(drafted["amount"]), run.payout_date,
+                            invoice_due(run.payout_date), drafted["reason"]])
+    else:
+        for invoice in Invoice.select(Invoice, PayoutRun).join(PayoutRun).where(Invoice.run == run.id).order_by(
+                Invoice.number):
+            muni = municipalities[invoice.municipality_id]
+            invoices.write([invoice.number, muni.bfs_nr, muni.name, invoice.amount, invoice.invoice_date,
+                            invoice.due_date, invoice.clawback.reason])
+    invoices.close_table()
+    book.close()
+    return buffer.getvalue()
+
+
+def contributions(year: int, municipality_ids: set[int] | None = None) -> bytes:
+    """Anhang 1 (R25) for a year; officers get only the rows of their own municipalities."""
+    records = list(Municipality.select())
+    inputs = RunInputs(
+        payout_date=date(year, 3, 31),
+        municipalities=[MunicipalityInput(m.id, m.bfs_nr, m.name, m.valid_from, m.valid_to, m.successor_id,
+                                          m.organisation_settled_on) for m in records],
+        tariffs=[TariffInput(t.id, t.kind, t.amount, t.valid_from, t.valid_to, t.reference) for t in Tariff.select()],
+        population=[PopulationInput(p.municipality_id, p.reference_date, p.count) for p in ForeignPopulation.select()
+                    .where(ForeignPopulation.reference_date == date(year - 2, 12, 31))],
+    )
+    districts = {m.id: m.district for m in records}
+    buffer = io.BytesIO()
+    book, formats = _workbook(buffer, f"Beiträge an die Einwohnergemeinden für das Jahr {year} (Anhang 1)")
+    headers = ["BFS-Nr", "Gemeinde", "Bezirk", f"Ausländerbestand 31.12.{year - 2}", f"Sockelbeitrag {year}"]
+    sheet = _Sheet(book, f"Beiträge {year}", headers, [8, 28, 16, 22, 16], formats)
+    count_total, amount_total = 0, Decimal("0.00")
+    for muni, count, amount in yearly_contributions(inputs, year):
+        if municipality_ids is not None and muni.id not in municipality_ids:
+            continue
+        sheet.write([muni.bfs_nr, muni.name, districts[muni.id], count, amount])
+        count_total += count or 0
+        amount_total += amount or Decimal("0.00")
+    sheet.total(1, "Total", {3: count_total, 4: amount_total})
+    tariffs = _Sheet(book, f"Tarife {year}", ["Tarif", "Betrag", "Gültig ab", "Gültig bis", "Rechtsgrundlage"],
+                     [46, 12, 12, 12, 60], formats)
+    for tariff in Tariff.select().where((Tariff.valid_from <= date(year, 12, 31))
+                                        & (Tariff.valid_to.is_null() | (Tariff.valid_to >= date(year, 1, 1))))\
+            .order_by(Tariff.kind, Tariff.valid_from):
+        tariffs.write([TARIFF_KINDS[tariff.kind], tariff.amount, tariff.valid_from, tariff.valid_to, tariff.reference])
+    tariffs.close_table()
+    book.close()
+    return buffer.getvalue()
