@@ -15,6 +15,7 @@ from services import formatting
 from views.errors import register_error_handlers
 from views.main import bp as main_bp
 from views.payouts import bp as payouts_bp
+from views.portal import bp as portal_bp
 
 PUBLIC_ENDPOINTS = {"auth.login", "static", "admin.static", "main.health"}
 
@@ -89,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(payouts_bp)
+    app.register_blueprint(portal_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

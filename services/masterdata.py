@@ -3,6 +3,7 @@
 The admin, the imports and the CLI call the same `check_*` function after writing (before commit);
 a DomainError rolls the whole write back. Rules: R6, R10, R12, R13, R18, R26 (issue 3).
 """
+import re
 from datetime import date
 
 from models import (
@@ -144,9 +145,18 @@ def check_form_version(version: FormVersion, before: dict | None = None, after: 
         if overlaps(version.valid_from, version.valid_to, other.valid_from, other.valid_to):
             refuse("valid_from", f"Überschneidet sich mit «{other.name}» "
                                 f"({_range(other.valid_from, other.valid_to)}); zuerst deren Gültigkeit beenden.")
-    keys = [f.key for f in FormField.select().where(FormField.form_version == version.id)]
+    fields = list(FormField.select().where(FormField.form_version == version.id))
+    keys = [f.key for f in fields]
     if len(keys) != len(set(keys)):
         refuse("fields", "Jeder Feldschlüssel darf pro Version nur einmal vorkommen.")
+    for field in fields:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", field.key or "") or field.key in ("lock", "csrf_token"):
+            refuse("fields", f"Feld «{field.key}»: Schlüssel aus Kleinbuchstaben, Ziffern und _ "
+                             "(z. B. first_info_interviews).")
+        if field.field_type == "choice" and not field.choice_pairs():
+            refuse("fields", f"Feld «{field.key}»: ein Auswahlfeld braucht mindestens eine Option.")
+        if field.min_value is not None and field.max_value is not None and field.min_value > field.max_value:
+            refuse("fields", f"Feld «{field.key}»: das Minimum ist grösser als das Maximum.")
     if before is None or after is None or not form_version_frozen(version.id):
         return
     if any(before.get(name) != after.get(name) for name in set(before) | set(after) if name != "valid_to"):

@@ -4,7 +4,7 @@ from datetime import date
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from services.responsibility import responsible_municipalities
+from views.portal import render_overview
 
 bp = Blueprint("main", __name__)
 
@@ -14,10 +14,9 @@ bp = Blueprint("main", __name__)
 def home():
     if current_user.role == "admin":
         return redirect(url_for("admin.index"))
-    municipalities = []
     if current_user.role == "officer":
-        municipalities = responsible_municipalities(current_user, date.today())
-    return render_template("main/home.html", municipalities=municipalities, today=date.today())
+        return render_overview()
+    return render_template("main/home.html", today=date.today())
 
 
 @bp.route("/healthz")

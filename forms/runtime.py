@@ -1,0 +1,121 @@
+"""Flask-WTF forms generated at run time from a FormVersion's fields (R18); input names are the keys."""
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import Field, HiddenField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import NumberInput
+
+from models import FormField, FormVersion
+
+TEXT_MAX, TEXTAREA_MAX = 500, 5000
+YES_NO = [SelectChoice("yes", "Ja"), SelectChoice("no", "Nein")]
+_DIGITS = re.compile(r"^[0-9]{1,9}$")  # ASCII only: int() would accept full-width digits
+
+
+class CountField(Field):
+    """A whole number ≥ its minimum; German messages for fractions, text and out-of-range values (R20)."""
+
+    widget = NumberInput(step="1")
+
+    def __init__(self, label=None, validators=None, minimum=0, maximum=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.minimum, self.maximum = minimum, maximum
+        self.raw = None
+
+    def _value(self):
+        if self.raw is not None:
+            return self.raw
+        return "" if self.data is None else str(self.data)
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0].strip() if valuelist else ""
+        self.data = None
+        if not self.raw:
+            return
+        if not _DIGITS.match(self.raw.lstrip("-")):
+            raise ValueError("Bitte eine ganze Zahl ohne Kommastellen eingeben.")
+        self.data = int(self.raw)
+
+    def post_validate(self, form, validation_stopped):
+        if self.data is None or self.errors:
+            return
+        if self.minimum is not None and self.data < self.minimum:
+            self.errors.append(f"Die Zahl darf nicht kleiner als {self.minimum} sein.")
+        elif self.maximum is not None and self.data > self.maximum:
+            self.errors.append(f"Die Zahl darf nicht grösser als {self.maximum:,} sein.".replace(",", "’"))
+
+
+class YesNoField(RadioField):
+    """Ja/Nein stored as a boolean."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, choices=YES_NO, **kwargs)
+
+    def process_data(self, value):
+        super().process_data({True: "yes", False: "no"}.get(value, value))
+
+    def pre_validate(self, form):
+        if self.data in (None, "", "None"):
+            self.data = None
+            return
+        super().pre_validate(form)
+
+    @property
+    def value(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.data)
+
+
+def _required(field: FormField):
+    return [InputRequired(f"Bitte «{field.label}» ausfüllen.")] if field.required else [Optional()]
+
+
+def _field_for(spec: FormField):
+    common = {"label": spec.label, "description": spec.help or ""}
+    if spec.field_type == "integer":
+        return CountField(validators=_required(spec), minimum=spec.min_value, maximum=spec.max_value,
+                          render_kw={"min": spec.min_value, "max": spec.max_value}, **common)
+    if spec.field_type == "text":
+        return StringField(validators=[*_required(spec), Length(max=TEXT_MAX, message=f"Höchstens {TEXT_MAX} Zeichen.")],
+                           **common)
+    if spec.field_type == "textarea":
+        return TextAreaField(validators=[*_required(spec),
+                                         Length(max=TEXTAREA_MAX, message=f"Höchstens {TEXTAREA_MAX} Zeichen.")],
+                             **common)
+    if spec.field_type == "yes_no":
+        return YesNoField(validators=_required(spec), **common)
+    if spec.field_type == "choice":
+        return RadioField(choices=[SelectChoice(v, label) for v, label in spec.choice_pairs()],
+                          validators=_required(spec), **common)
+    raise ValueError(f"unknown field type {spec.field_type}")
+
+
+class DocumentForm(FlaskForm):
+    """Base of every generated form; `lock` is the document version the user saw (stale posts fail)."""
+
+    lock = HiddenField()
+    field_keys: list[str] = []
+
+    def values(self) -> dict:
+        data = {}
+        for key in self.field_keys:
+            field = self[key]
+            value = field.value if isinstance(field, YesNoField) else field.data
+            if isinstance(value, str):
+                value = value.strip()
+            if value not in (None, ""):
+                data[key] = value
+        return data
+
+    def add_errors(self, errors: dict[str, str]) -> None:
+        for key, message in errors.items():
+            self[key].errors = [*self[key].errors, message]
+
+
+def form_class(version: FormVersion) -> type[DocumentForm]:
+    """A form class for one version; its fields in their configured order."""
+    specs = list(FormField.select().where(FormField.form_version == version.id).order_by(FormField.position))
+    attributes = {spec.key: _field_for(spec) for spec in specs}
+    attributes["field_keys"] = [spec.key for spec in specs]
+    return type(f"Form_{version.id}", (DocumentForm,), attributes)

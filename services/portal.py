@@ -1,0 +1,87 @@
+"""The officer's overview: periods and self-declarations of their municipalities, with deadlines (R1–R3, R12)."""
+from dataclasses import dataclass
+from datetime import date
+
+from models import Contract, ContractMember, Municipality, OfficerAssignment, Report, SelfDeclaration
+from payouts.calendar import HalfYear, periods_between, self_declaration_deadline
+
+from .responsibility import responsible_municipalities
+
+STATE_LABELS = {"open": "offen", "draft": "Entwurf", "submitted": "eingereicht", "returned": "zurückgewiesen",
+                "accepted": "akzeptiert"}
+FIRST_PERIOD = HalfYear(2017, 1)
+
+
+@dataclass
+class Item:
+    municipality: Municipality
+    kind: str  # report | self_declaration
+    label: str
+    deadline: date
+    state: str
+    late: bool
+    year: int
+    half: int | None = None
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
+
+    @property
+    def needs_action(self) -> bool:
+        return self.state in ("open", "draft", "returned")
+
+
+@dataclass
+class MunicipalityOverview:
+    municipality: Municipality
+    reports: list[Item]
+    declarations: list[Item]
+
+
+def _since(user, municipality: Municipality, today: date) -> date:
+    """When the officer became responsible: own assignment, or for a member the later of assignment and membership."""
+    starts = [a.valid_from for a in OfficerAssignment.select().where(
+        (OfficerAssignment.user == user) & (OfficerAssignment.municipality == municipality.id))]
+    if starts:
+        return min(starts)
+    own = OfficerAssignment.select(OfficerAssignment.municipality, OfficerAssignment.valid_from).where(
+        (OfficerAssignment.user == user))
+    assignment_start = {a.municipality_id: a.valid_from for a in own}
+    candidates = [max(m.valid_from, assignment_start[m.contract.lead_id])
+                  for m in ContractMember.select(ContractMember, Contract).join(Contract)
+                  .where((ContractMember.municipality == municipality.id) & Contract.lead.in_(list(assignment_start)))]
+    return min(candidates) if candidates else today
+
+
+def officer_overview(user, today: date) -> tuple[list[MunicipalityOverview], Item | None]:
+    municipalities = responsible_municipalities(user, today)
+    ids = [m.id for m in municipalities]
+    reports = {(r.municipality_id, r.year, r.half): r for r in Report.select().where(Report.municipality.in_(ids))}
+    declarations = {(d.municipality_id, d.year): d
+                    for d in SelfDeclaration.select().where(SelfDeclaration.municipality.in_(ids))}
+    overviews, todo = [], []
+    current = HalfYear.containing(today)
+    for muni in municipalities:
+        since = max(_since(user, muni, today), FIRST_PERIOD.start)
+        report_items = []
+        for period in reversed(periods_between(HalfYear.containing(since), current)):
+            report = reports.get((muni.id, period.year, period.half))
+            state = report.status if report else "open"
+            late = bool(report.late) if report and report.status in ("submitted", "accepted") else \
+                today > period.deadline
+            report_items.append(Item(muni, "report", f"Reporting {period.label}", period.deadline, state, late,
+                                     period.year, period.half))
+        declaration_items = []
+        for year in range(today.year + 1, max(since.year, 2018) - 1, -1):
+            declaration = declarations.get((muni.id, year))
+            state = declaration.status if declaration else "open"
+            deadline = self_declaration_deadline(year)
+            late = bool(declaration.late) if declaration and declaration.status in ("submitted", "accepted") else \
+                today > deadline
+            declaration_items.append(Item(muni, "self_declaration", f"Selbstdeklaration {year}", deadline, state,
+                                          late, year))
+        overviews.append(MunicipalityOverview(muni, report_items, declaration_items))
+        todo += [i for i in report_items + declaration_items if i.needs_action]
+    next_action = min(todo, key=lambda i: (i.deadline, i.municipality.name)) if todo else None
+    return overviews, next_action

@@ -1,0 +1,287 @@
+"""Officer portal: half-yearly report and yearly self-declaration, review queue (issue 4; R1–R3, R12, R18–R22).
+
+Every route fetches its object through one helper that authorises it; an officer asking for a
+municipality they are not responsible for today gets 404 and learns nothing.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from auth.guards import roles_required
+from forms.runtime import form_class
+from models import STATUSES, Municipality, Report, SelfDeclaration
+from payouts.calendar import HalfYear, self_declaration_deadline
+from services import submissions
+from services.errors import DomainError
+from services.portal import officer_overview
+from services.responsibility import responsible_municipalities
+
+bp = Blueprint("portal", __name__)
+EDITORS = ("officer", "admin")
+READERS = ("officer", "admin", "auditor", "accountant")
+
+
+class ReturnForm(FlaskForm):
+    lock = HiddenField()
+    reason = TextAreaField("Begründung der Rückweisung", validators=[
+        InputRequired("Bitte angeben, was zu korrigieren ist."), Length(max=5000, message="Höchstens 5000 Zeichen.")])
+
+
+class LockForm(FlaskForm):
+    lock = HiddenField()
+
+
+@dataclass
+class Target:
+    """What a document page is about: one municipality and one period or year."""
+
+    municipality: Municipality
+    document: Report | SelfDeclaration
+    title: str
+    deadline: date
+    endpoint_args: dict
+    kind: str
+
+    @property
+    def exists(self) -> bool:
+        return self.document.id is not None
+
+
+def get_municipality_or_404(municipality_id: int) -> Municipality:
+    """Officers: only municipalities they are responsible for today (R12). Others read per role."""
+    if current_user.role not in READERS:
+        abort(403)
+    municipality = Municipality.get_or_none(Municipality.id == municipality_id)
+    if municipality is None:
+        abort(404)
+    if current_user.role == "officer" and municipality.id not in {
+            m.id for m in responsible_municipalities(current_user, date.today())}:
+        abort(404)
+    return municipality
+
+
+def report_target(municipality_id: int, year: int, half: int) -> Target:
+    municipality = get_municipality_or_404(municipality_id)
+    if half not in (1, 2) or not 2017 <= year <= date.today().year:
+        abort(404)
+    period = HalfYear(year, half)
+    report = Report.get_or_none((Report.municipality == municipality.id) & (Report.year == year) & (Report.half == half))
+    if report is None:
+        version = submissions.report_version(period)
+        if version is None:
+            abort(404)
+        report = Report(municipality=municipality, year=year, half=half, form_version=version)
+    return Target(municipality, report, f"Reporting {period.label}", period.deadline,
+                  {"municipality_id": municipality.id, "year": year, "half": half}, "report")
+
+
+def declaration_target(municipality_id: int, year: int) -> Target:
+    municipality = get_municipality_or_404(municipality_id)
+    if not 2018 <= year <= date.today().year + 1:
+        abort(404)
+    declaration = SelfDeclaration.get_or_none((SelfDeclaration.municipality == municipality.id)
+                                              & (SelfDeclaration.year == year))
+    if declaration is None:
+        version = submissions.declaration_version(year)
+        if version is None:
+            abort(404)
+        declaration = SelfDeclaration(municipality=municipality, year=year, form_version=version)
+    return Target(municipality, declaration, f"Selbstdeklaration {year}", self_declaration_deadline(year),
+                  {"municipality_id": municipality.id, "year": year}, "self_declaration")
+
+
+def _endpoint(target: Target, name: str) -> str:
+    return url_for(f".{target.kind}_{name}", **target.endpoint_args)
+
+
+def _values(document) -> dict:
+    return document.values if isinstance(document, Report) else document.answers
+
+
+def _rule_errors(target: Target, values: dict, keys: set[str]) -> dict[str, str]:
+    return submissions.report_rule_errors(values, keys) if target.kind == "report" else {}
+
+
+def _edit(target: Target):
+    document = target.document
+    editable = current_user.role in EDITORS and document.status in submissions.EDITABLE
+    if not editable:
+        if request.method == "POST":
+            flash(submissions.STALE, "error")  # e.g. an old tab posting after submission: nothing is written
+        return _show(target)
+    form_type = form_class(document.form_version)
+    if request.method == "POST":
+        form = form_type()
+    else:
+        form = form_type(data=_values(document), lock=str(document.version) if target.exists else "")
+    if request.method == "POST" and form.validate_on_submit():
+        values = form.values()
+        errors = _rule_errors(target, values, set(form.field_keys)) if request.form.get("action") == "submit" else {}
+        if errors:
+            form.add_errors(errors)
+        else:
+            try:
+                saved = submissions.save_draft(current_user, document, values,
+                                               int(form.lock.data) if form.lock.data else None,
+                                               on_behalf=current_user.role == "admin")
+            except DomainError as exc:
+                flash(exc.message, "error")
+                return redirect(_endpoint(target, "edit"))
+            if request.form.get("action") == "submit":
+                return redirect(_endpoint(target, "confirm"))
+            flash(f"Entwurf gespeichert ({saved.municipality.name}, {target.title}).", "success")
+            return redirect(_endpoint(target, "edit"))
+    elif request.method == "POST":
+        flash("Bitte die markierten Felder korrigieren.", "error")
+    return render_template("portal/form.html", target=target, form=form,
+                           history=submissions.history(document) if target.exists else [])
+
+
+def _confirm(target: Target):
+    document = target.document
+    if current_user.role not in EDITORS or not target.exists:
+        abort(404)
+    if document.status not in submissions.EDITABLE:
+        flash(submissions.STALE if request.method == "POST" else "Bereits eingereicht.", "info")
+        return redirect(_endpoint(target, "edit"))
+    form = LockForm(lock=str(document.version))
+    values = _values(document)
+    errors = _rule_errors(target, values, {f.key for f in document.form_version.fields})
+    if errors:
+        flash("Vor dem Einreichen: " + " ".join(errors.values()), "error")
+        return redirect(_endpoint(target, "edit"))
+    if request.method == "POST":
+        if not form.validate_on_submit() or not (form.lock.data or "").isdigit():
+            abort(400)
+        try:
+            submissions.submit(current_user, document, int(form.lock.data), on_behalf=current_user.role == "admin")
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"{target.title} für {target.municipality.name} eingereicht.", "success")
+        return redirect(_endpoint(target, "edit"))
+    preview = submissions.fee_preview(values, HalfYear(document.year, document.half)) if target.kind == "report" else []
+    return render_template("portal/confirm.html", target=target, form=form, rows=_rows(document, values),
+                           preview=preview)
+
+
+def _rows(document, values: dict) -> list[tuple[str, object]]:
+    rows = []
+    for field in sorted(document.form_version.fields, key=lambda f: f.position):
+        value = values.get(field.key)
+        if field.field_type == "choice":
+            value = dict(field.choice_pairs()).get(value, value)
+        elif isinstance(value, bool):
+            value = "Ja" if value else "Nein"
+        rows.append((field.label, "–" if value in (None, "") else value))
+    return rows
+
+
+def _show(target: Target, print_view: bool = False):
+    document = target.document
+    review = current_user.role == "admin" and document.status == "submitted"
+    return render_template("portal/document.html", target=target, document=document, statuses=STATUSES,
+                           rows=_rows(document, _values(document)) if target.exists else [],
+                           history=submissions.history(document) if target.exists else [], print_view=print_view,
+                           return_form=ReturnForm(lock=str(document.version)) if review else None,
+                           accept_form=LockForm(lock=str(document.version)) if review else None)
+
+
+def _review(target: Target, action: str):
+    document = target.document
+    if not target.exists:
+        abort(404)
+    form = ReturnForm() if action == "return" else LockForm()
+    if not form.validate_on_submit():
+        if action == "return":
+            flash("Bitte angeben, was zu korrigieren ist.", "error")
+            return redirect(_endpoint(target, "edit"))
+        abort(400)
+    lock = int(form.lock.data) if (form.lock.data or "").isdigit() else None
+    try:
+        if action == "accept":
+            submissions.accept(current_user, document, lock)
+            flash(f"{target.title} von {target.municipality.name} angenommen.", "success")
+        else:
+            submissions.return_(current_user, document, form.reason.data, lock)
+            flash(f"{target.title} von {target.municipality.name} zurückgewiesen.", "success")
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for(".queue"))
+
+
+@bp.route("/gemeinden/<int:municipality_id>/reporting/<int:year>/<int:half>", methods=("GET", "POST"))
+def report_edit(municipality_id, year, half):
+    return _edit(report_target(municipality_id, year, half))
+
+
+@bp.route("/gemeinden/<int:municipality_id>/reporting/<int:year>/<int:half>/einreichen", methods=("GET", "POST"))
+def report_confirm(municipality_id, year, half):
+    return _confirm(report_target(municipality_id, year, half))
+
+
+@bp.route("/gemeinden/<int:municipality_id>/reporting/<int:year>/<int:half>/druck")
+def report_print(municipality_id, year, half):
+    target = report_target(municipality_id, year, half)
+    return _show(target, print_view=True) if target.exists else abort(404)
+
+
+@bp.route("/gemeinden/<int:municipality_id>/reporting/<int:year>/<int:half>/annehmen", methods=("POST",))
+@roles_required("admin")
+def report_accept(municipality_id, year, half):
+    return _review(report_target(municipality_id, year, half), "accept")
+
+
+@bp.route("/gemeinden/<int:municipality_id>/reporting/<int:year>/<int:half>/zurueckweisen", methods=("POST",))
+@roles_required("admin")
+def report_return(municipality_id, year, half):
+    return _review(report_target(municipality_id, year, half), "return")
+
+
+@bp.route("/gemeinden/<int:municipality_id>/selbstdeklaration/<int:year>", methods=("GET", "POST"))
+def self_declaration_edit(municipality_id, year):
+    return _edit(declaration_target(municipality_id, year))
+
+
+@bp.route("/gemeinden/<int:municipality_id>/selbstdeklaration/<int:year>/einreichen", methods=("GET", "POST"))
+def self_declaration_confirm(municipality_id, year):
+    return _confirm(declaration_target(municipality_id, year))
+
+
+@bp.route("/gemeinden/<int:municipality_id>/selbstdeklaration/<int:year>/druck")
+def self_declaration_print(municipality_id, year):
+    target = declaration_target(municipality_id, year)
+    return _show(target, print_view=True) if target.exists else abort(404)
+
+
+@bp.route("/gemeinden/<int:municipality_id>/selbstdeklaration/<int:year>/annehmen", methods=("POST",))
+@roles_required("admin")
+def self_declaration_accept(municipality_id, year):
+    return _review(declaration_target(municipality_id, year), "accept")
+
+
+@bp.route("/gemeinden/<int:municipality_id>/selbstdeklaration/<int:year>/zurueckweisen", methods=("POST",))
+@roles_required("admin")
+def self_declaration_return(municipality_id, year):
+    return _review(declaration_target(municipality_id, year), "return")
+
+
+@bp.route("/pruefung")
+@roles_required("admin", "auditor")
+def queue():
+    reports = list(Report.select(Report, Municipality).join(Municipality).where(Report.status == "submitted")
+                   .order_by(Report.submitted_at))
+    declarations = list(SelfDeclaration.select(SelfDeclaration, Municipality).join(Municipality)
+                        .where(SelfDeclaration.status == "submitted").order_by(SelfDeclaration.submitted_at))
+    return render_template("portal/queue.html", reports=reports, declarations=declarations)
+
+
+def render_overview():
+    """The officer's start page (served at /)."""
+    overviews, next_action = officer_overview(current_user, date.today())
+    return render_template("portal/home.html", overviews=overviews, next_action=next_action, today=date.today())
