@@ -76,3 +76,83 @@ def test_officer_sees_only_own_and_member_municipalities(page, live_server):
     assert page.get_by_role("cell", name="Solothurn", exact=True).count() == 0
     page.goto(live_server + "/admin/")
     assert page.get_by_text("Kein Zugriff").is_visible()
+
+
+def _login(page, live_server, email):
+    page.goto(live_server + "/login")
+    page.get_by_label("E-Mail").fill(email)
+    page.get_by_label("Passwort").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url(live_server + "/**")
+
+
+def _logout(page):
+    page.get_by_role("button", name="Abmelden").click()
+
+
+def _review(page, live_server, link_text, decision, reason=""):
+    _login(page, live_server, "admin@demo.so.ch")
+    page.goto(live_server + "/pruefung")
+    page.get_by_role("row", name=link_text).get_by_role("link", name="prüfen").click()
+    if decision == "return":
+        page.get_by_label("Begründung der Rückweisung").fill(reason)
+        page.get_by_role("button", name="Zurückweisen").click()
+    else:
+        page.get_by_role("button", name="Annehmen").click()
+    page.wait_for_url("**/pruefung")
+    _logout(page)
+
+
+def test_journey_lead_officer_reports_for_a_member_through_review(page, live_server):
+    _login(page, live_server, "ib.hubersdorf@demo.so.ch")
+    page.get_by_role("link", name="bearbeiten Reporting 1. Halbjahr 2026 Flumenthal").click()
+    page.get_by_label("Anzahl Erstinformationsgespräche").fill("-3")
+    page.get_by_label("Dolmetscheinsätze bei Erstinformationsgesprächen").fill("1")
+    page.get_by_label("Anzahl Integrationsgespräche").fill("0")
+    page.get_by_label("Dolmetscheinsätze bei Integrationsgesprächen").fill("0")
+    page.get_by_role("button", name="Weiter zum Einreichen").click()
+    assert page.get_by_text("Die Zahl darf nicht kleiner als 0 sein.").is_visible()
+    page.get_by_label("Anzahl Erstinformationsgespräche").fill("3")
+    page.get_by_role("button", name="Weiter zum Einreichen").click()
+    assert page.get_by_role("cell", name="600.00").is_visible()  # 3 × CHF 200.00
+    page.get_by_role("button", name="Verbindlich einreichen").click()
+    assert page.locator("#status").inner_text() == "Eingereicht"
+    assert page.get_by_label("Anzahl Erstinformationsgespräche").count() == 0  # read-only
+    _logout(page)
+    _review(page, live_server, "Flumenthal", "return", "Bitte Dolmetscheinsätze prüfen")
+    _login(page, live_server, "ib.hubersdorf@demo.so.ch")
+    page.get_by_role("link", name="bearbeiten Reporting 1. Halbjahr 2026 Flumenthal").click()
+    assert page.get_by_text("Bitte Dolmetscheinsätze prüfen").first.is_visible()
+    page.get_by_label("Dolmetscheinsätze bei Erstinformationsgesprächen").fill("2")
+    page.get_by_role("button", name="Weiter zum Einreichen").click()
+    page.get_by_role("button", name="Verbindlich einreichen").click()
+    assert page.locator("#status").inner_text() == "Eingereicht"
+    _logout(page)
+    _review(page, live_server, "Flumenthal", "accept")
+    _login(page, live_server, "ib.hubersdorf@demo.so.ch")
+    page.get_by_role("link", name="ansehen Reporting 1. Halbjahr 2026 Flumenthal").click()
+    assert page.locator("#status").inner_text() == "Akzeptiert"
+
+
+def test_journey_self_declaration(page, live_server):
+    _login(page, live_server, "ib.hubersdorf@demo.so.ch")
+    page.get_by_role("link", name="bearbeiten Selbstdeklaration 2027 Hubersdorf").click()
+    page.get_by_role("button", name="Weiter zum Einreichen").click()
+    assert page.get_by_text("Bitte «Name der/des Integrationsbeauftragten» ausfüllen.").is_visible()
+    for task in ("task_contact_point", "task_first_information", "task_regular_structures",
+                 "task_social_integration", "task_counselling"):
+        page.check(f"input[name={task}][value=fulfilled]")
+    page.check("input[name=task_reporting][value=partly]")
+    page.get_by_label("Kommentar zu Aufgabe 6").fill("Meldewege im Aufbau")
+    page.get_by_label("Name der/des Integrationsbeauftragten").fill("Iris Brunner")
+    page.check("input[name=course_attendance][value=yes]")
+    page.check("input[name=network_meeting_attendance][value=yes]")
+    page.get_by_role("button", name="Weiter zum Einreichen").click()
+    assert page.get_by_role("cell", name="teilweise erfüllt").is_visible()
+    page.get_by_role("button", name="Verbindlich einreichen").click()
+    assert page.locator("#status").inner_text() == "Eingereicht"
+    _logout(page)
+    _review(page, live_server, "Hubersdorf", "accept")
+    _login(page, live_server, "ib.hubersdorf@demo.so.ch")
+    page.get_by_role("link", name="ansehen Selbstdeklaration 2027 Hubersdorf").click()
+    assert page.locator("#status").inner_text() == "Akzeptiert"

@@ -288,3 +288,27 @@ def test_readers_cannot_write_reports(client, auth, lead_setup, role):
     auth.login(role)
     client.post(_url(lead_setup["lead"]), data={**GOOD, "action": "save"})
     assert Report.select().count() == 0
+
+
+def test_r18_form_class_covers_every_field_type_and_bound(app):
+    from werkzeug.datastructures import MultiDict
+
+    from forms.runtime import form_class
+
+    version = FormVersion.create(form_type="report", name="Test", valid_from=date(2030, 1, 1))
+    specs = [("count", "integer", True, 1, 5, ""), ("name", "text", False, None, None, ""),
+             ("note", "textarea", False, None, None, ""), ("ok", "yes_no", True, None, None, ""),
+             ("pick", "choice", True, None, None, "a|Alpha\nb|Beta")]
+    for position, (key, kind, required, low, high, choices) in enumerate(specs, start=1):
+        FormField.create(form_version=version, position=position, key=key, label=key.title(), field_type=kind,
+                         required=required, min_value=low, max_value=high, choices=choices)
+    form_type = form_class(version)
+    with app.test_request_context(method="POST"):
+        form = form_type(formdata=MultiDict({"count": "3", "name": " Anna ", "ok": "no", "pick": "b"}), meta={"csrf": False})
+        assert form.validate(), form.errors
+        assert form.values() == {"count": 3, "name": "Anna", "ok": False, "pick": "b"}
+        for data, key in (({"count": "0", "ok": "yes", "pick": "a"}, "count"),
+                          ({"count": "6", "ok": "yes", "pick": "a"}, "count"),
+                          ({"count": "2", "pick": "a"}, "ok"), ({"count": "2", "ok": "yes", "pick": "z"}, "pick")):
+            form = form_type(formdata=MultiDict(data), meta={"csrf": False})
+            assert not form.validate() and key in form.errors, (data, form.errors)
