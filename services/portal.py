@@ -39,19 +39,21 @@ class MunicipalityOverview:
     declarations: list[Item]
 
 
-def _since(user, municipality: Municipality, today: date) -> date:
-    """When the officer became responsible: own assignment, or for a member the later of assignment and membership."""
-    starts = [a.valid_from for a in OfficerAssignment.select().where(
-        (OfficerAssignment.user == user) & (OfficerAssignment.municipality == municipality.id))]
-    if starts:
-        return min(starts)
-    own = OfficerAssignment.select(OfficerAssignment.municipality, OfficerAssignment.valid_from).where(
-        (OfficerAssignment.user == user))
-    assignment_start = {a.municipality_id: a.valid_from for a in own}
-    candidates = [max(m.valid_from, assignment_start[m.contract.lead_id])
-                  for m in ContractMember.select(ContractMember, Contract).join(Contract)
-                  .where((ContractMember.municipality == municipality.id) & Contract.lead.in_(list(assignment_start)))]
-    return min(candidates) if candidates else today
+def _since_by_municipality(user, municipalities: list[Municipality], today: date) -> dict[int, date]:
+    """When the officer became responsible: own assignment, or for a member the later of assignment and
+    membership (two queries for any number of municipalities)."""
+    own: dict[int, date] = {}
+    for assignment in OfficerAssignment.select().where(OfficerAssignment.user == user):
+        own[assignment.municipality_id] = min(own.get(assignment.municipality_id, assignment.valid_from),
+                                              assignment.valid_from)
+    since = {m.id: own[m.id] for m in municipalities if m.id in own}
+    members = (ContractMember.select(ContractMember, Contract).join(Contract)
+               .where(ContractMember.municipality.in_([m.id for m in municipalities if m.id not in own])
+                      & Contract.lead.in_(list(own))))
+    for membership in members:
+        start = max(membership.valid_from, own[membership.contract.lead_id])
+        since[membership.municipality_id] = min(since.get(membership.municipality_id, start), start)
+    return {m.id: since.get(m.id, today) for m in municipalities}
 
 
 def officer_overview(user, today: date) -> tuple[list[MunicipalityOverview], Item | None]:
@@ -62,8 +64,9 @@ def officer_overview(user, today: date) -> tuple[list[MunicipalityOverview], Ite
                     for d in SelfDeclaration.select().where(SelfDeclaration.municipality.in_(ids))}
     overviews, todo = [], []
     current = HalfYear.containing(today)
+    starts = _since_by_municipality(user, municipalities, today)
     for muni in municipalities:
-        since = max(_since(user, muni, today), FIRST_PERIOD.start)
+        since = max(starts[muni.id], FIRST_PERIOD.start)
         report_items = []
         for period in reversed(periods_between(HalfYear.containing(since), current)):
             report = reports.get((muni.id, period.year, period.half))

@@ -312,3 +312,20 @@ def test_r18_form_class_covers_every_field_type_and_bound(app):
                           ({"count": "2", "pick": "a"}, "ok"), ({"count": "2", "ok": "yes", "pick": "z"}, "pick")):
             form = form_type(formdata=MultiDict(data), meta={"csrf": False})
             assert not form.validate() and key in form.errors, (data, form.errors)
+
+
+@pytest.mark.parametrize("status, action", [("draft", "accept"), ("draft", "return"), ("accepted", "submit"),
+                                            ("accepted", "return"), ("returned", "accept"), ("submitted", "submit")])
+def test_r22_transitions_outside_the_life_cycle_are_refused(app, lead_setup, make_user, status, action):
+    from services import submissions
+    from services.errors import DomainError
+
+    admin = make_user("admin")
+    report = Report.create(municipality=lead_setup["lead"], year=2025, half=1, status=status,
+                           form_version=FormVersion.valid_on("report", date(2025, 1, 1)))
+    calls = {"accept": lambda: submissions.accept(admin, report),
+             "return": lambda: submissions.return_(admin, report, "Grund"),
+             "submit": lambda: submissions.submit(lead_setup["officer"], report, report.version)}
+    with pytest.raises(DomainError):
+        calls[action]()
+    assert Report.get_by_id(report.id).status == status and StatusChange.select().count() == 0
