@@ -36,5 +36,8 @@ run: install
 test: install-test
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+bench: install-test
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -41,13 +41,21 @@ def load_inputs(payout_date: date, exclude_run_id: int | None = None) -> inputs.
     assignments = [inputs.Assignment(a.municipality_id, a.valid_from, a.valid_to)
                    for a in OfficerAssignment.select(OfficerAssignment.municipality, OfficerAssignment.valid_from,
                                                      OfficerAssignment.valid_to)]
-    reports = [inputs.Report(r.id, r.municipality_id, HalfYear(r.year, r.half), r.status, r.late,
-                             json.loads(r.values_json or "{}"))
-               for r in Report.select().where(Report.year <= payout_date.year)]
-    declarations = [inputs.SelfDeclaration(d.municipality_id, d.year, d.status)
-                    for d in SelfDeclaration.select(SelfDeclaration.municipality, SelfDeclaration.year,
-                                                    SelfDeclaration.status)]
-    population = [inputs.Population(p.municipality_id, p.reference_date, p.count) for p in ForeignPopulation.select()]
+    first = (PayoutRun.select(PayoutRun.payout_date).where(PayoutRun.status.in_(SETTLED_RUNS))
+             .order_by(PayoutRun.payout_date).first())
+    first_year = min(first.payout_date, payout_date).year - 1 if first else payout_date.year - 1
+    # Only the half-years a run may pay (R4, R14): from the first approved run on.
+    reports = [inputs.Report(id_, municipality_id, HalfYear(year, half), status, late, json.loads(values or "{}"))
+               for id_, municipality_id, year, half, status, late, values in Report.select(
+                   Report.id, Report.municipality, Report.year, Report.half, Report.status, Report.late,
+                   Report.values_json).where(Report.year.between(first_year, payout_date.year)).tuples()]
+    declarations = [inputs.SelfDeclaration(*row) for row in SelfDeclaration.select(
+        SelfDeclaration.municipality, SelfDeclaration.year, SelfDeclaration.status).where(
+        SelfDeclaration.year == payout_date.year).tuples()]
+    population = [inputs.Population(*row) for row in ForeignPopulation.select(
+        ForeignPopulation.municipality, ForeignPopulation.reference_date, ForeignPopulation.count).where(
+        ForeignPopulation.reference_date.between(date(payout_date.year - 3, 12, 31),
+                                                 date(payout_date.year - 2, 12, 31))).tuples()]
     decisions = [inputs.Decision(d.kind, d.municipality_id, d.report_id, d.reason) for d in Decision.select()]
     settled_runs = PayoutRun.select(PayoutRun.id).where(PayoutRun.status.in_(SETTLED_RUNS))
     offsets = defaultdict(lambda: Decimal("0.00"))
@@ -61,12 +69,12 @@ def load_inputs(payout_date: date, exclude_run_id: int | None = None) -> inputs.
     clawbacks = [inputs.Clawback(c.id, c.municipality_id, c.amount, c.reason, c.decided_on,
                                  offsets[c.id] + invoiced.get(c.id, Decimal("0.00")), c.id in invoiced)
                  for c in Clawback.select()]
-    paid = [inputs.PaidLine(line.municipality_id, line.component, line.period, line.report_id, line.quantity,
-                            line.rate, line.amount, line.run.payout_date)
-            for line in PayoutLine.select(PayoutLine, PayoutRun).join(PayoutRun)
-            .where((PayoutRun.status.in_(SETTLED_RUNS)) & (PayoutLine.status == "payable"))]
-    first = (PayoutRun.select(PayoutRun.payout_date).where(PayoutRun.status.in_(SETTLED_RUNS))
-             .order_by(PayoutRun.payout_date).first())
+    paid = [inputs.PaidLine(municipality_id, component, period, report_id, quantity, rate, amount, day)
+            for municipality_id, component, period, report_id, quantity, rate, amount, day in PayoutLine.select(
+                PayoutLine.municipality, PayoutLine.component, PayoutLine.period, PayoutLine.report,
+                PayoutLine.quantity, PayoutLine.rate, PayoutLine.amount, PayoutRun.payout_date).join(PayoutRun)
+            .where((PayoutRun.status.in_(SETTLED_RUNS)) & (PayoutLine.status == "payable")
+                   & (PayoutLine.report.is_null(False) | (PayoutLine.component == "base_contribution"))).tuples()]
     return inputs.RunInputs(
         payout_date=payout_date, municipalities=municipalities, tariffs=tariffs, contracts=contracts,
         assignments=assignments, reports=reports, self_declarations=declarations, population=population,

@@ -2,10 +2,13 @@
 import json
 
 from models import PayoutLine, PayoutRun, db
+from models.bulk import bulk_insert
 
 from .inputs import RunResult
 
-BATCH = 2000  # 13 columns × 2000 rows stays below SQLite's 32766 variables
+FIELDS = [PayoutLine.run, PayoutLine.municipality, PayoutLine.payee, PayoutLine.component, PayoutLine.period,
+          PayoutLine.quantity, PayoutLine.rate, PayoutLine.amount, PayoutLine.status, PayoutLine.rule,
+          PayoutLine.explanation, PayoutLine.report, PayoutLine.clawback]
 
 
 def issues_payload(result: RunResult) -> str:
@@ -25,11 +28,7 @@ def replace_lines(run: PayoutRun, result: RunResult) -> None:
     """Call inside the caller's transaction; a draft's old lines are replaced as a whole."""
     assert db.in_transaction(), "lines are written in the caller's transaction"
     PayoutLine.delete().where(PayoutLine.run == run.id).execute()
-    rows = [{
-        "run": run.id, "municipality": line.municipality_id, "payee": line.payee_id, "component": line.component,
-        "period": line.period, "quantity": line.quantity, "rate": line.rate, "amount": line.amount,
-        "status": line.status, "rule": line.rule, "explanation": line.explanation, "report": line.report_id,
-        "clawback": line.clawback_id,
-    } for line in result.lines]
-    for start in range(0, len(rows), BATCH):
-        PayoutLine.insert_many(rows[start:start + BATCH]).execute()
+    rows = [(run.id, line.municipality_id, line.payee_id, line.component, line.period, line.quantity, line.rate,
+             line.amount, line.status, line.rule, line.explanation, line.report_id, line.clawback_id)
+            for line in result.lines]
+    bulk_insert(PayoutLine, FIELDS, rows)

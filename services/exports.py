@@ -50,20 +50,19 @@ class _Sheet:
         self.row = 1
 
     def write(self, values: list) -> None:
+        sheet, row = self.sheet, self.row
         for column, value in enumerate(values):
+            kind = type(value)
             if value is None:
-                self.sheet.write_blank(self.row, column, None)
-            elif isinstance(value, Decimal):
-                self.sheet.write_number(self.row, column, float(value), self.formats["money"])
-            elif isinstance(value, bool):
-                self.sheet.write_boolean(self.row, column, value)
-            elif isinstance(value, int):
-                self.sheet.write_number(self.row, column, value)
-            elif isinstance(value, date):
-                self.sheet.write_datetime(self.row, column, datetime(value.year, value.month, value.day),
-                                          self.formats["date"])
+                continue  # an empty cell; nothing to write
+            if kind is Decimal:
+                sheet.write_number(row, column, float(value), self.formats["money"])
+            elif kind is int:
+                sheet.write_number(row, column, value)
+            elif kind is date:
+                sheet.write_datetime(row, column, datetime(value.year, value.month, value.day), self.formats["date"])
             else:
-                self.sheet.write_string(self.row, column, str(value))
+                sheet.write_string(row, column, str(value))  # text stays text, even "=…" (injection-proof)
         self.row += 1
 
     def total(self, label_column: int, label: str, sums: dict[int, Decimal | int]) -> None:
@@ -101,11 +100,12 @@ def payout_list(run: PayoutRun) -> bytes:
     draft = run.status == "draft"
     prefix = "ENTWURF " if draft else ""
     municipalities = {m.id: m for m in Municipality.select()}
-    lines = list(PayoutLine.select().where((PayoutLine.run == run.id) & (PayoutLine.status == "payable"))
-                 .order_by(PayoutLine.payee, PayoutLine.municipality, PayoutLine.component, PayoutLine.period))
+    lines = list(PayoutLine.select(PayoutLine.municipality, PayoutLine.payee, PayoutLine.component, PayoutLine.period,
+                                   PayoutLine.quantity, PayoutLine.rate, PayoutLine.amount, PayoutLine.rule)
+                 .where((PayoutLine.run == run.id) & (PayoutLine.status == "payable")).tuples())
     per_payee: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for line in lines:
-        per_payee[line.payee_id][COLUMN_OF[line.component]] += line.amount
+    for _muni, payee_id, component, _period, _quantity, _rate, amount, _rule in lines:
+        per_payee[payee_id][COLUMN_OF[component]] += amount
     buffer = io.BytesIO()
     title = f"{prefix}Auszahlung start.integration per {run.payout_date:%d.%m.%Y}"
     book, formats = _workbook(buffer, title)
@@ -122,10 +122,11 @@ def payout_list(run: PayoutRun) -> bytes:
                      total, f"start.integration {run.payout_date:%d.%m.%Y} {payee.name}"])
     sheet.total(3, "Total", sums)
     details = _Sheet(book, f"{prefix}Details", DETAIL_HEADERS, [8, 26, 26, 26, 24, 9, 11, 14, 10], formats)
-    for line in sorted(lines, key=lambda l: (municipalities[l.municipality_id].bfs_nr, l.component, l.period)):
-        muni = municipalities[line.municipality_id]
-        details.write([muni.bfs_nr, muni.name, municipalities[line.payee_id].name, COMPONENT_LABELS[line.component],
-                       line.period, line.quantity, line.rate, line.amount, line.rule])
+    for muni_id, payee_id, component, period, quantity, rate, amount, rule in sorted(
+            lines, key=lambda line: (municipalities[line[0]].bfs_nr, line[2], line[3])):
+        muni = municipalities[muni_id]
+        details.write([muni.bfs_nr, muni.name, municipalities[payee_id].name, COMPONENT_LABELS[component], period,
+                       quantity, rate, amount, rule])
     details.close_table()
     invoices = _Sheet(book, f"{prefix}Rechnungen", INVOICE_HEADERS, [20, 8, 26, 14, 14, 12, 50], formats)
     if draft:

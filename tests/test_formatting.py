@@ -2,6 +2,9 @@
 from datetime import date
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from services.formatting import chf, date_ch, number
 
 
@@ -14,3 +17,12 @@ def test_dates_and_numbers():
     assert date_ch(date(2024, 12, 31)) == "31.12.2024"
     assert number(74173) == "74\u2019173"
     assert chf(None) == date_ch(None) == "–"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(min_value=Decimal("-1e10"), max_value=Decimal("1e10"), places=2), st.integers(-10**9, 10**9))
+def test_fast_formatting_equals_babel_de_ch(amount, count):
+    from babel.numbers import format_decimal
+
+    assert chf(amount) == format_decimal(amount, format="#,##0.00", locale="de_CH")
+    assert number(count) == format_decimal(count, format="#,##0", locale="de_CH")
