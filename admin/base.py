@@ -11,6 +11,7 @@ from peewee import ForeignKeyField, IntegrityError, TextField
 from wtforms import SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 
+from auth.session import REAUTH_MESSAGE, login_is_fresh
 from forms.fields import CHFField
 from models import MoneyField, db
 from services.audit import Actor, record, snapshot
@@ -60,6 +61,7 @@ class SecureModelView(ModelView):
     column_display_pk = False
     action_disallowed_list = ["delete"]  # bulk delete bypasses the audit trail
     audit_related: tuple[str, ...] = ()  # backrefs of inline children to include in the audit
+    sensitive_fields: tuple[str, ...] = ()  # changing these needs a fresh login (issue 7)
     form_select_choices: dict[str, list[tuple[str, str]]] = {}
 
     picker_queries: dict = {}  # field name -> callable returning the query of allowed choices
@@ -160,6 +162,7 @@ class SecureModelView(ModelView):
                 model = self.model()
                 form.populate_obj(model)
                 self._on_model_change(form, model, True)
+                self._require_fresh_login({}, snapshot(model))
                 model.save(force_insert=True)
                 save_inline(form, model)
                 self.check(model, None, None)
@@ -175,6 +178,7 @@ class SecureModelView(ModelView):
                 before = self.audit_snapshot(model)
                 form.populate_obj(model)
                 self._on_model_change(form, model, False)
+                self._require_fresh_login(before, snapshot(model))
                 model.save()
                 save_inline(form, model)
                 after = self.audit_snapshot(model)
@@ -184,6 +188,11 @@ class SecureModelView(ModelView):
             return self._fail(exc, form)
         self.after_model_change(form, model, False)
         return True
+
+    def _require_fresh_login(self, before: dict, after: dict) -> None:
+        changed = [name for name in self.sensitive_fields if before.get(name) != after.get(name)]
+        if changed and not login_is_fresh():
+            raise DomainError(REAUTH_MESSAGE, {name: ["Erneute Anmeldung nötig."] for name in changed})
 
     def delete_model(self, model):
         try:

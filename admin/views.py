@@ -86,6 +86,7 @@ class MunicipalityAdmin(SecureModelView):
                     "correspondent_email"]
     form_args = {"bfs_nr": {"validators": [_bfs_validator]},
                  "iban": {"validators": [Optional(), _iban_validator]}}
+    sensitive_fields = ("iban",)
 
     def search_placeholder(self):
         return "Suchen: BFS-Nr, Gemeinde, Bezirk"
@@ -120,12 +121,20 @@ class UserAdmin(SecureModelView):
     form_columns = ["email", "name", "role", "active"]
     form_select_choices = {"role": list(ROLES.items())}
     column_details_exclude_list = ["password_hash", "session_version"]
+    sensitive_fields = ("role", "active")
     deletable = False  # users are deactivated, never deleted (audit references them)
 
     def on_model_change(self, form, model, is_created):
         model.email = (model.email or "").strip().lower()
-        if not is_created:
-            model.session_version += 1  # role or status change ends running sessions
+        if is_created:
+            return
+        stored = User.get_by_id(model.id)
+        if (stored.role, stored.active) == (model.role, model.active):
+            return
+        if model.id == current_user.id:
+            raise DomainError("Sie können Ihre eigene Rolle nicht ändern und sich nicht selbst deaktivieren.",
+                              {"role": ["Nicht für das eigene Konto."]})
+        model.session_version += 1  # a role or status change ends the user's running sessions
 
 
 class OfficerAssignmentAdmin(SecureModelView):
@@ -175,6 +184,7 @@ class TariffAdmin(SecureModelView):
     column_filters = ["kind"]
     form_columns = ["kind", "amount", "valid_from", "valid_to", "reference"]
     form_select_choices = {"kind": list(TARIFF_KINDS.items())}
+    sensitive_fields = ("kind", "amount", "valid_from", "valid_to")
     deletable = False  # R7: a tariff is ended, never deleted; runs keep their own copy of the rate
 
     def check(self, model, before, after):

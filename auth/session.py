@@ -27,3 +27,14 @@ def enforce_session_limits():
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     session["seen"] = now
     return None
+
+
+FRESH_LOGIN_SECONDS = 15 * 60
+REAUTH_MESSAGE = ("Zur Bestätigung dieser Änderung bitte erneut anmelden (die letzte Anmeldung liegt mehr als "
+                  "15 Minuten zurück).")
+
+
+def login_is_fresh() -> bool:
+    """Sensitive actions (approving runs, IBANs, roles, tariffs) need a login of the last 15 minutes."""
+    login_at = session.get("login_at")
+    return login_at is not None and int(time.time()) - login_at <= FRESH_LOGIN_SECONDS

@@ -248,8 +248,16 @@ def _base_contributions(index: _Index, lines, blockers, withheld) -> None:
         payee = index.payee(muni, contract)
         count, parts, missing = _base_count(index, muni, reference, year)
         if missing:
-            message = (f"Ausländerbestand per {reference:%d.%m.%Y} fehlt für {', '.join(missing)}; "
-                       f"Sockelbeitrag {year} von {muni.name} blockiert (R10).")
+            message = f"Ausländerbestand per {reference:%d.%m.%Y} fehlt für {', '.join(missing)}"
+            if reasons:  # not eligible anyway: the gap does not block the run (issue 5: "would get")
+                for reason in reasons:
+                    withheld.append(Issue("not_eligible", muni.id, f"{muni.name}, Sockelbeitrag {year}: {reason}.",
+                                          "R12"))
+                lines.append(Line(muni.id, payee.id, "base_contribution", str(year), None, None, ZERO, "withheld",
+                                  "R10, R12", f"Sockelbeitrag {year}: zurückbehalten ({'; '.join(reasons)}); "
+                                  f"{message} (R10)."))
+                continue
+            message += f"; Sockelbeitrag {year} von {muni.name} blockiert (R10)."
             blockers.append(Issue("missing_population", muni.id, message, "R10"))
             lines.append(Line(muni.id, payee.id, "base_contribution", str(year), None, None, ZERO, "blocked", "R10",
                               message))

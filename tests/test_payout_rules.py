@@ -339,3 +339,8 @@ def test_rules_core_imports_neither_flask_nor_peewee():
         modules |= {node.module.split(".")[0] for node in ast.walk(tree)
                     if isinstance(node, ast.ImportFrom) and node.module}
         assert not modules & {"flask", "peewee", "models", "playhouse"}, name
+
+
+def test_r10_r12_missing_count_of_an_ineligible_municipality_does_not_block():
+    result = compute(inputs(population=[], assignments=[]))
+    assert not result.blockers and by_component(result)["base_contribution"].status == "withheld"

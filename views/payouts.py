@@ -2,9 +2,10 @@
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
-from flask_login import current_user
+from flask_login import current_user, logout_user
 
 from auth.guards import roles_required
+from auth.session import REAUTH_MESSAGE, login_is_fresh
 from forms.payouts import PrepareForm, RunActionForm
 from models import COMPONENTS, LINE_STATUSES, RUN_STATUSES, Municipality, PayoutLine, PayoutRun, Report
 from payouts.calendar import next_payout_date
@@ -116,6 +117,10 @@ def recompute(run_id):
 @bp.route("/runs/<int:run_id>/approve", methods=("POST",))
 @roles_required("accountant")
 def approve(run_id):
+    if not login_is_fresh():
+        flash(REAUTH_MESSAGE, "warning")
+        logout_user()
+        return redirect(url_for("auth.login", next=url_for(".run_detail", run_id=run_id)))
     return _act(run_id, payout_runs.approve, "Lauf freigegeben; die Zeilen sind eingefroren.")
 
 

@@ -109,6 +109,8 @@ def _rule_errors(target: Target, values: dict, keys: set[str]) -> dict[str, str]
 
 def _edit(target: Target):
     document = target.document
+    if request.method == "POST" and current_user.role not in EDITORS:
+        abort(403)
     editable = current_user.role in EDITORS and document.status in submissions.EDITABLE
     if not editable:
         if request.method == "POST":
@@ -144,7 +146,9 @@ def _edit(target: Target):
 
 def _confirm(target: Target):
     document = target.document
-    if current_user.role not in EDITORS or not target.exists:
+    if current_user.role not in EDITORS:
+        abort(403)
+    if not target.exists:
         abort(404)
     if document.status not in submissions.EDITABLE:
         flash(submissions.STALE if request.method == "POST" else "Bereits eingereicht.", "info")
