@@ -10,7 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from models import RUN_STATUSES, Municipality, PayoutRun, db
 from models.schema import upgrade
-from services import exports, payout_runs, tabular
+from services import backup, exports, payout_runs, tabular
 from services.audit import Actor
 from services.demo import demo_logins, seed_demo
 from services.errors import DomainError
@@ -231,8 +231,37 @@ def export_contributions(year, output):
     click.echo(f"{output} geschrieben.")
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(file):
+    """Konsistente Sicherung der SQLite-Datenbank im laufenden Betrieb."""
+    if file.exists():
+        _fail(f"{file} existiert bereits; bitte einen neuen Dateinamen wählen.")
+    try:
+        backup.backup(file)
+    except DomainError as exc:
+        _fail(exc.message)
+    click.echo(f"Sicherung geschrieben: {file}")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Ohne Rückfrage überschreiben.")
+def restore_command(file, yes):
+    """Datenbank aus einer Sicherung wiederherstellen (überschreibt den aktuellen Stand)."""
+    if not yes and not click.confirm("Der aktuelle Stand wird überschrieben. Fortfahren?"):
+        _fail("Abgebrochen.")
+    try:
+        backup.restore(file)
+    except DomainError as exc:
+        _fail(exc.message)
+    click.echo(f"Wiederhergestellt aus {file}.")
+
+
 def register_cli(app) -> None:
-    for command in (init_db_command, seed_demo_command, import_command):
+    for command in (init_db_command, seed_demo_command, import_command, backup_command, restore_command):
         app.cli.add_command(command)
     for group in (users_cli, payouts_cli, clawbacks_cli, budgets_cli, export_cli):
         app.cli.add_command(group)
