@@ -1,0 +1,106 @@
+"""Load test (issue 7): simulated officers, admins and accountants against gunicorn on loopback.
+
+    .venv/bin/python bench/load.py --users 50 --seconds 300
+
+Builds a synthetic canton of 106 municipalities in a temporary SQLite database, serves the app with
+gunicorn (2 workers × 4 threads) and lets each user loop over the pages of their role for the given
+time. Prints requests/s, p50/p95/p99 and errors (the README records a run).
+"""
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app import create_app  # noqa: E402
+from auth.passwords import hash_password  # noqa: E402
+from bench.run import PASSWORD, serve, session  # noqa: E402
+from bench.synthetic import build  # noqa: E402
+from models import Municipality, User, db  # noqa: E402
+from models.schema import upgrade  # noqa: E402
+from services import payout_runs  # noqa: E402
+from services.audit import Actor  # noqa: E402
+from services.reference_data import load_reference_data  # noqa: E402
+
+
+def prepare_database(url: str) -> dict[str, list[str]]:
+    app = create_app({"TESTING": True, "SECRET_KEY": "load-secret-key-0123456789-abcdefghijkl", "DATABASE_URL": url})
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        upgrade()
+        load_reference_data(Actor.cli("load"))
+        users = build(106)
+        User.update(password_hash=hash_password(PASSWORD)).execute()
+        run = payout_runs.prepare(users["admin"], date(2026, 3, 31), date(2026, 11, 25))
+        first = Municipality.get(Municipality.bfs_nr == 1000)
+        mixes = {
+            "officer": ["/", f"/gemeinden/{first.id}/reporting/2025/2", f"/gemeinden/{first.id}/selbstdeklaration/2026",
+                        f"/municipalities/{first.id}/payouts"],
+            "admin": ["/admin/", "/admin/municipality/", "/admin/report/", "/pruefung", f"/runs/{run.id}"],
+            "accountant": ["/runs", f"/runs/{run.id}", f"/runs/{run.id}/lines", "/budgets/2026"],
+        }
+        db.close()
+    return mixes
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=300)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/load.db"
+        mixes = prepare_database(url)
+        emails = {"officer": "ib1000@bench.example", "admin": "admin@bench.example", "accountant": "konto@bench.example"}
+        process, base = serve("app:create_app()", {
+            "DATABASE_URL": url, "SECRET_KEY": "load-secret-key-0123456789-abcdefghijkl",
+            "LOGIN_LIMIT_PER_IP": "10000 per minute", "LOGIN_LIMIT_PER_ACCOUNT": "10000 per minute",
+            "SESSION_IDLE_MINUTES": "60"})
+        latencies, errors, lock = [], [], threading.Lock()
+        deadline = time.perf_counter() + args.seconds
+        roles = ["officer"] * 3 + ["admin"] + ["accountant"]
+
+        def user(index):
+            role = roles[index % len(roles)]
+            opener = session(base, emails[role])
+            n = 0
+            while time.perf_counter() < deadline:
+                url_ = mixes[role][n % len(mixes[role])]
+                n += 1
+                start = time.perf_counter()
+                try:
+                    response = opener.open(base + url_, timeout=30)
+                    response.read()
+                    ok = response.status == 200
+                except OSError as exc:
+                    ok, url_ = False, f"{url_}: {exc}"
+                with lock:
+                    latencies.append(time.perf_counter() - start)
+                    if not ok:
+                        errors.append(url_)
+
+        threads = [threading.Thread(target=user, args=(i,)) for i in range(args.users)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+        process.terminate()
+        process.wait()
+    latencies.sort()
+    quantile = statistics.quantiles(latencies, n=100)
+    print(f"{args.users} users, {wall:.0f} s: {len(latencies)} requests, {len(latencies) / wall:.1f} req/s, "
+          f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {quantile[94] * 1000:.0f} ms, "
+          f"p99 {quantile[98] * 1000:.0f} ms, errors {len(errors)}")
+    for error in errors[:10]:
+        print("  error:", error)
+
+
+if __name__ == "__main__":
+    main()
