@@ -1,4 +1,5 @@
 """Flask-Admin at /admin: master data for the cantonal team; financial control reads everything."""
+from flask import g
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
@@ -43,7 +44,8 @@ def init_admin(app) -> Admin:
     """Mount the admin; views are created per app because Flask-Admin binds them to one app."""
     admin = Admin(app, name="start.integration", url="/admin",
                   theme=Bootstrap4Theme(base_template="admin/master.html"),
-                  index_view=SecureIndexView(name="Übersicht", url="/admin"))
+                  index_view=SecureIndexView(name="Übersicht", url="/admin"),
+                  csp_nonce_generator=lambda: g.csp_nonce)
     for view in (
         MunicipalityAdmin(Municipality, name="Gemeinden", category=MASTER),
         ContractAdmin(Contract, name="Zusammenarbeitsverträge", category=MASTER),

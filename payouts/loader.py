@@ -2,7 +2,7 @@
 import json
 from collections import defaultdict
 from datetime import date
-from decimal import Decimal
+from peewee import JOIN, fn
 
 from models import (
     Clawback,
@@ -26,18 +26,22 @@ from .calendar import HalfYear
 SETTLED_RUNS = ("approved", "booked")
 
 
-def load_inputs(payout_date: date, exclude_run_id: int | None = None) -> inputs.RunInputs:
+def load_inputs(payout_date: date) -> inputs.RunInputs:
     """Everything a run needs; `paid` comes only from approved and booked runs (R7, R14, R15)."""
     municipalities = [
         inputs.Municipality(m.id, m.bfs_nr, m.name, m.valid_from, m.valid_to, m.successor_id, m.organisation_settled_on)
         for m in Municipality.select().order_by(Municipality.bfs_nr)
     ]
     tariffs = [inputs.Tariff(t.id, t.kind, t.amount, t.valid_from, t.valid_to, t.reference) for t in Tariff.select()]
-    members = defaultdict(list)
-    for m in ContractMember.select():
-        members[m.contract_id].append(inputs.Membership(m.municipality_id, m.valid_from, m.valid_to))
-    contracts = [inputs.Contract(c.id, c.reference, c.lead_id, c.payee, c.valid_from, c.valid_to,
-                                 tuple(members[c.id])) for c in Contract.select()]
+    members, heads = defaultdict(list), {}
+    for row in (Contract.select(Contract.id, Contract.reference, Contract.lead, Contract.payee, Contract.valid_from,
+                                Contract.valid_to, ContractMember.municipality, ContractMember.valid_from,
+                                ContractMember.valid_to)
+                .join(ContractMember, JOIN.LEFT_OUTER).tuples()):
+        heads[row[0]] = row[:6]
+        if row[6] is not None:
+            members[row[0]].append(inputs.Membership(*row[6:]))
+    contracts = [inputs.Contract(*head, tuple(members[head[0]])) for head in heads.values()]
     assignments = [inputs.Assignment(a.municipality_id, a.valid_from, a.valid_to)
                    for a in OfficerAssignment.select(OfficerAssignment.municipality, OfficerAssignment.valid_from,
                                                      OfficerAssignment.valid_to)]
@@ -58,17 +62,18 @@ def load_inputs(payout_date: date, exclude_run_id: int | None = None) -> inputs.
                                                  date(payout_date.year - 2, 12, 31))).tuples()]
     decisions = [inputs.Decision(d.kind, d.municipality_id, d.report_id, d.reason) for d in Decision.select()]
     settled_runs = PayoutRun.select(PayoutRun.id).where(PayoutRun.status.in_(SETTLED_RUNS))
-    offsets = defaultdict(lambda: Decimal("0.00"))
-    for line in PayoutLine.select(PayoutLine.clawback, PayoutLine.amount).where(
-        PayoutLine.clawback.is_null(False) & PayoutLine.run.in_(settled_runs)
-    ):
-        offsets[line.clawback_id] -= line.amount
-    invoiced: dict[int, Decimal] = {}
-    for invoice in Invoice.select(Invoice.clawback, Invoice.amount):
-        invoiced[invoice.clawback_id] = invoiced.get(invoice.clawback_id, Decimal("0.00")) + invoice.amount
-    clawbacks = [inputs.Clawback(c.id, c.municipality_id, c.amount, c.reason, c.decided_on,
-                                 offsets[c.id] + invoiced.get(c.id, Decimal("0.00")), c.id in invoiced)
-                 for c in Clawback.select()]
+    offset_sum = (PayoutLine.select(fn.COALESCE(fn.SUM(PayoutLine.amount), 0))
+                  .where((PayoutLine.clawback == Clawback.id) & PayoutLine.run.in_(settled_runs)))
+    invoice_sum = Invoice.select(fn.COALESCE(fn.SUM(Invoice.amount), 0)).where(Invoice.clawback == Clawback.id)
+    invoice_count = Invoice.select(fn.COUNT(Invoice.id)).where(Invoice.clawback == Clawback.id)
+    cents = PayoutLine.amount.python_value  # subquery sums come back as raw centimes
+    clawbacks = [inputs.Clawback(id_, municipality_id, amount, reason, decided_on,
+                                 -cents(offset) + cents(invoiced), bool(invoices))
+                 for id_, municipality_id, amount, reason, decided_on, offset, invoiced, invoices in Clawback.select(
+                     Clawback.id, Clawback.municipality, Clawback.amount, Clawback.reason, Clawback.decided_on,
+                     offset_sum.alias("offset_total"), invoice_sum.alias("invoiced_total"),
+                     invoice_count.alias("invoice_count"))
+                 .tuples()]
     paid = [inputs.PaidLine(municipality_id, component, period, report_id, quantity, rate, amount, day)
             for municipality_id, component, period, report_id, quantity, rate, amount, day in PayoutLine.select(
                 PayoutLine.municipality, PayoutLine.component, PayoutLine.period, PayoutLine.report,

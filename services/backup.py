@@ -31,10 +31,11 @@ def backup(target: Path) -> None:
 def restore(source_file: Path) -> None:
     """Replace the live database's content with the backup, page by page, in one step."""
     live = _sqlite_path()
+    source = sqlite3.connect(f"file:{source_file}?mode=ro", uri=True)
     try:
-        source = sqlite3.connect(f"file:{source_file}?mode=ro", uri=True)
         tables = {row[0] for row in source.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
+        source.close()
         raise DomainError(f"{source_file} ist keine SQLite-Sicherung dieser Anwendung.") from exc
     if "schema_version" not in tables or "municipality" not in tables:
         source.close()

@@ -17,7 +17,7 @@ from models import (
 from payouts.calendar import HalfYear, self_declaration_deadline
 
 from . import tabular
-from .audit import Actor, record, snapshot
+from .audit import Actor, record, record_created, snapshot
 from .errors import DomainError
 from .masterdata import check_contract, check_officer_assignment, check_population
 from .validation import bfs_problem, email_problem, normalise_iban, successor_problem, validity_problem
@@ -187,17 +187,33 @@ def _parse_population(row):
 
 
 def _write_population(parsed, actor, result):
+    """New counts go in bulk (a yearly file has a row per municipality); changed ones one by one."""
     municipalities = {m.bfs_nr: m for m in Municipality.select()}
     existing = {(p.municipality_id, p.reference_date): p for p in ForeignPopulation.select()}
+    new_rows = []
     for line, item in parsed:
         muni = municipalities.get(item.pop("bfs_nr"))
         if muni is None:
             result.errors.append((line, "bfs_nr: unbekannte BFS-Nummer."))
             continue
         key = (muni.id, item["reference_date"])
-        _checked(line, result, check_population,
-                 _upsert(ForeignPopulation, existing.get(key), {**item, "municipality": muni.id}, actor,
-                         result, existing, key))
+        values = {**item, "municipality": muni.id}
+        if key in existing:
+            _checked(line, result, check_population,
+                     _upsert(ForeignPopulation, existing[key], values, actor, result, existing, key))
+            continue
+        _checked(line, result, check_population, ForeignPopulation(**values))
+        new_rows.append(values)
+    if result.errors or not new_rows:
+        return
+    for start in range(0, len(new_rows), 1000):
+        ForeignPopulation.insert_many(new_rows[start:start + 1000]).execute()
+    dates = {row["reference_date"] for row in new_rows}
+    keys = {(row["municipality"], row["reference_date"]) for row in new_rows}
+    created = [p for p in ForeignPopulation.select().where(ForeignPopulation.reference_date.in_(list(dates)))
+               if (p.municipality_id, p.reference_date) in keys]
+    record_created(actor, created, reason=IMPORT_REASON)
+    result.created += len(created)
 
 
 def _upsert(model, instance, values, actor, result, cache, key, count=True):

@@ -1,5 +1,6 @@
 """Browser journey in Debian's Chromium: the demo admin logs in and sees the real municipalities."""
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -156,3 +157,19 @@ def test_journey_self_declaration(page, live_server):
     _login(page, live_server, "ib.hubersdorf@demo.so.ch")
     page.get_by_role("link", name="ansehen Selbstdeklaration 2027 Hubersdorf").click()
     assert page.locator("#status").inner_text() == "Akzeptiert"
+
+
+def test_admin_widgets_work_under_the_strict_csp(page, live_server):
+    violations = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    _login(page, live_server, "admin@demo.so.ch")
+    page.goto(live_server + "/admin/contract/new/")
+    before = page.locator("select[name$='-municipality']").count()
+    page.get_by_role("button", name=re.compile("Mitglieder")).click()
+    assert page.locator("select[name$='-municipality']").count() == before + 1  # inline row added by admin-csp.js
+    page.goto(live_server + "/admin/municipality/")
+    page.once("dialog", lambda dialog: dialog.dismiss())  # the delete confirmation appears and is cancelled
+    page.locator("button[data-confirm]").first.click()
+    assert page.get_by_role("cell", name="Egerkingen").is_visible()
+    assert not violations, violations
