@@ -7,11 +7,8 @@ gunicorn (2 workers × 4 threads) and lets each user loop over the pages of thei
 time. Prints requests/s, p50/p95/p99 and errors (the README records a run).
 """
 import argparse
-import statistics
 import sys
 import tempfile
-import threading
-import time
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
 from auth.passwords import hash_password  # noqa: E402
-from bench.run import PASSWORD, serve, session  # noqa: E402
+from bench.run import PASSWORD, load, serve  # noqa: E402
 from bench.synthetic import build  # noqa: E402
 from models import Municipality, User, db  # noqa: E402
 from models.schema import upgrade  # noqa: E402
@@ -56,49 +53,23 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/load.db"
         mixes = prepare_database(url)
-        emails = {"officer": "ib1000@bench.example", "admin": "admin@bench.example", "accountant": "konto@bench.example"}
+        emails = {"officer": "ib1000@bench.example", "admin": "admin@bench.example",
+                  "accountant": "konto@bench.example"}
         process, base = serve("app:create_app()", {
             "DATABASE_URL": url, "SECRET_KEY": "load-secret-key-0123456789-abcdefghijkl",
             "LOGIN_LIMIT_PER_IP": "10000 per minute", "LOGIN_LIMIT_PER_ACCOUNT": "10000 per minute",
             "SESSION_IDLE_MINUTES": "60"})
-        latencies, errors, lock = [], [], threading.Lock()
-        deadline = time.perf_counter() + args.seconds
         roles = ["officer"] * 3 + ["admin"] + ["accountant"]
-
-        def user(index):
-            role = roles[index % len(roles)]
-            opener = session(base, emails[role])
-            n = 0
-            while time.perf_counter() < deadline:
-                url_ = mixes[role][n % len(mixes[role])]
-                n += 1
-                start = time.perf_counter()
-                try:
-                    response = opener.open(base + url_, timeout=30)
-                    response.read()
-                    ok = response.status == 200
-                except OSError as exc:
-                    ok, url_ = False, f"{url_}: {exc}"
-                with lock:
-                    latencies.append(time.perf_counter() - start)
-                    if not ok:
-                        errors.append(url_)
-
-        threads = [threading.Thread(target=user, args=(i,)) for i in range(args.users)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        wall = time.perf_counter() - started
-        process.terminate()
-        process.wait()
-    latencies.sort()
-    quantile = statistics.quantiles(latencies, n=100)
-    print(f"{args.users} users, {wall:.0f} s: {len(latencies)} requests, {len(latencies) / wall:.1f} req/s, "
-          f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {quantile[94] * 1000:.0f} ms, "
-          f"p99 {quantile[98] * 1000:.0f} ms, errors {len(errors)}")
-    for error in errors[:10]:
+        try:
+            result = load(base, [(emails[role], mixes[role]) for role in roles], clients=args.users,
+                          seconds=args.seconds)
+        finally:
+            process.terminate()
+            process.wait()
+    print(f"{args.users} users, {result['wall']:.0f} s: {result['requests']} requests, {result['rps']:.1f} req/s, "
+          f"p50 {result['p50'] * 1000:.0f} ms, p95 {result['p95'] * 1000:.0f} ms, p99 {result['p99'] * 1000:.0f} ms, "
+          f"errors {result['errors']}")
+    for error in result["error_samples"]:
         print("  error:", error)
 
 

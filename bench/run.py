@@ -62,7 +62,8 @@ def measure(fn, runs=RUNS):
 def raw_payout_list(rows_payees, rows_details) -> bytes:
     """The limit: the same cells written by a minimal xlsxwriter script."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False})
     money = book.add_format({"num_format": "#,##0.00"})
     for name, rows in (("Auszahlungen", rows_payees), ("Details", rows_details), ("Rechnungen", [])):
         sheet = book.add_worksheet(name)
@@ -180,28 +181,31 @@ def session(base: str, email: str):
     return opener
 
 
-def load(base: str, plan: list[tuple[str, list[str]]], clients=20, requests_each=30) -> dict:
-    """20 threads, each with its own session, cycling through its pages; latency per request."""
+def load(base: str, plan: list[tuple[str | None, list[str]]], clients=20, requests_each=30,
+         seconds: float | None = None) -> dict:
+    """`clients` threads, each with its own session (plan entries round-robin), cycling through its pages
+    for `requests_each` requests or, when given, for `seconds`; latency per request."""
     latencies: list[float] = []
     errors = []
     lock = threading.Lock()
+    deadline = time.perf_counter() + seconds if seconds else None
 
     def worker(index):
         email, urls = plan[index % len(plan)]
         opener = session(base, email) if email else urllib.request.build_opener()
-        for n in range(requests_each):
+        n = 0
+        while (time.perf_counter() < deadline) if deadline else n < requests_each:
             url = urls[n % len(urls)]
+            n += 1
             start = time.perf_counter()
             try:
-                response = opener.open(base + url)
+                response = opener.open(base + url, timeout=30)
                 response.read()
                 ok = response.status == 200
             except OSError as exc:
-                ok = False
-                errors.append(str(exc))
-            elapsed = time.perf_counter() - start
+                ok, url = False, f"{url}: {exc}"
             with lock:
-                latencies.append(elapsed)
+                latencies.append(time.perf_counter() - start)
                 if not ok:
                     errors.append(url)
 
@@ -213,8 +217,10 @@ def load(base: str, plan: list[tuple[str, list[str]]], clients=20, requests_each
         thread.join()
     wall = time.perf_counter() - start
     latencies.sort()
-    return {"p50": statistics.median(latencies), "p95": latencies[int(len(latencies) * 0.95) - 1],
-            "rps": len(latencies) / wall, "errors": len(errors), "requests": len(latencies)}
+    quantiles = statistics.quantiles(latencies, n=100)
+    return {"p50": statistics.median(latencies), "p95": quantiles[94], "p99": quantiles[98],
+            "rps": len(latencies) / wall, "errors": len(errors), "requests": len(latencies), "wall": wall,
+            "error_samples": errors[:10]}
 
 
 def latency(url: str, scale: int) -> dict:
@@ -223,7 +229,7 @@ def latency(url: str, scale: int) -> dict:
     process, base = serve("app:create_app()", env)
     try:
         app_stats = load(base, [
-            (f"ib1000@bench.example", ["/", "/gemeinden/1/reporting/2025/2"]),
+            ("ib1000@bench.example", ["/", "/gemeinden/1/reporting/2025/2"]),
             ("admin@bench.example", ["/admin/municipality/", "/runs"]),
         ])
     finally:

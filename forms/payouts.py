@@ -5,7 +5,8 @@ from wtforms.validators import DataRequired
 
 
 class PrepareForm(FlaskForm):
-    payout_date = DateField("Auszahlungstermin", validators=[DataRequired("Bitte ein Datum wählen (31.03. oder 30.09.).")])
+    payout_date = DateField("Auszahlungstermin",
+                            validators=[DataRequired("Bitte ein Datum wählen (31.03. oder 30.09.).")])
 
 
 class RunActionForm(FlaskForm):

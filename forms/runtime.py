@@ -77,8 +77,8 @@ def _field_for(spec: FormField):
         return CountField(validators=_required(spec), minimum=spec.min_value, maximum=spec.max_value,
                           render_kw={"min": spec.min_value, "max": spec.max_value}, **common)
     if spec.field_type == "text":
-        return StringField(validators=[*_required(spec), Length(max=TEXT_MAX, message=f"Höchstens {TEXT_MAX} Zeichen.")],
-                           **common)
+        return StringField(validators=[*_required(spec),
+                                       Length(max=TEXT_MAX, message=f"Höchstens {TEXT_MAX} Zeichen.")], **common)
     if spec.field_type == "textarea":
         return TextAreaField(validators=[*_required(spec),
                                          Length(max=TEXTAREA_MAX, message=f"Höchstens {TEXTAREA_MAX} Zeichen.")],

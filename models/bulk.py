@@ -16,7 +16,7 @@ def bulk_insert(model, fields, rows) -> int:
     statements = 0
     for start in range(0, len(rows), per_batch):
         chunk = rows[start:start + per_batch]
-        params = [field.db_value(value) for row in chunk for field, value in zip(fields, row)]
+        params = [field.db_value(value) for row in chunk for field, value in zip(fields, row, strict=True)]
         db.execute_sql(f'INSERT INTO "{table}" ({columns}) VALUES ' + ", ".join([placeholder] * len(chunk)), params)
         statements += 1
     return statements

@@ -2,6 +2,7 @@
 import json
 from collections import defaultdict
 from datetime import date
+
 from peewee import JOIN, fn
 
 from models import (

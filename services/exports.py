@@ -11,9 +11,9 @@ from decimal import Decimal
 import xlsxwriter
 
 from models import TARIFF_KINDS, ForeignPopulation, Invoice, Municipality, PayoutLine, PayoutRun, Tariff
-from payouts.inputs import RunInputs
 from payouts.inputs import Municipality as MunicipalityInput
 from payouts.inputs import Population as PopulationInput
+from payouts.inputs import RunInputs
 from payouts.inputs import Tariff as TariffInput
 from payouts.rules import invoice_due, yearly_contributions
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from models import FormVersion, Report, SelfDeclaration, StatusChange, Tariff, User, db, utcnow
+from models import FormVersion, Report, StatusChange, Tariff, User, db, utcnow
 from payouts.calendar import HalfYear, self_declaration_deadline
 from payouts.inputs import FEE_COMPONENTS
 

@@ -156,3 +156,32 @@ def csrf_token_from(html: str) -> str:
         r'value="([^"]+)"[^>]*name="csrf_token"', html)
     assert match, "no CSRF token in page"
     return match.group(1)
+
+
+def run_concurrently(app, targets) -> list[str]:
+    """Start all targets at once (a barrier), each in its own thread and connection; return their outcomes:
+    "ok", "refused" (DomainError) or the name of another exception (e.g. a lock timeout)."""
+    import threading
+
+    from services.errors import DomainError
+
+    barrier = threading.Barrier(len(targets))
+    outcomes = []
+
+    def run(target):
+        with app.app_context(), db.connection_context():
+            barrier.wait()
+            try:
+                target()
+                outcomes.append("ok")
+            except DomainError:
+                outcomes.append("refused")
+            except Exception as exc:  # noqa: BLE001 - reported, and the tests assert no second write
+                outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes

@@ -4,9 +4,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from conftest import PG_URL
 from openpyxl import load_workbook
 
-from conftest import PG_URL
 from models import FormVersion, Municipality, PayoutRun, Report
 from services import exports, payout_runs
 

@@ -2,33 +2,11 @@
 import threading
 from datetime import date
 
-from models import FormVersion, Municipality, PayoutLine, Report, SelfDeclaration, StatusChange, User, db
+from conftest import run_concurrently
+
+from models import FormVersion, Municipality, PayoutLine, Report, SelfDeclaration, StatusChange, User
 from services import imports, payout_runs, submissions
 from services.audit import Actor
-from services.errors import DomainError
-
-
-def _threads(app, targets):
-    barrier = threading.Barrier(len(targets))
-    outcomes = []
-
-    def run(target):
-        with app.app_context(), db.connection_context():
-            barrier.wait()
-            try:
-                target()
-                outcomes.append("ok")
-            except DomainError:
-                outcomes.append("refused")
-            except Exception as exc:  # noqa: BLE001 - a lock timeout counts as a refusal, never as a second write
-                outcomes.append(type(exc).__name__)
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 def test_two_officers_submitting_the_same_report_at_once_give_one_submission(app, make_municipality, make_user,
@@ -40,7 +18,7 @@ def test_two_officers_submitting_the_same_report_at_once_give_one_submission(app
     report = Report.create(municipality=member, year=2025, half=2, status="draft",
                            form_version=FormVersion.valid_on("report", date(2025, 7, 1)))
     users = [User.get_by_id(u.id) for u in (lead_officer, member_officer) * 5]
-    outcomes = _threads(app, [lambda u=u: submissions.submit(u, report, report.version) for u in users])
+    outcomes = run_concurrently(app, [lambda u=u: submissions.submit(u, report, report.version) for u in users])
     assert outcomes.count("ok") == 1, outcomes
     assert StatusChange.select().where(StatusChange.to_status == "submitted").count() == 1
     assert Report.get_by_id(report.id).version == report.version + 1
@@ -66,7 +44,7 @@ def test_a_run_prepared_during_an_import_sees_all_or_nothing_of_it(app, make_mun
     content = "bfs_nr,reference_date,foreign_residents\n" + "".join(
         f"{m.bfs_nr},2024-12-31,{10 + i}\n" for i, m in enumerate(municipalities))
     admin = User.get_by_id(admin.id)
-    outcomes = _threads(app, [
+    outcomes = run_concurrently(app, [
         lambda: imports.run_import("population", "b.csv", content.encode(), Actor.cli("t")),
         lambda: payout_runs.prepare(admin, date(2026, 3, 31), date(2026, 11, 25)),
     ])

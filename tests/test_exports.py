@@ -125,7 +125,8 @@ def test_downloads_by_role(scenario, client, auth):
     run, _, accountant = scenario
     auth.login(user=accountant)
     response = client.get(f"/runs/{run.id}/auszahlungsliste.xlsx")
-    assert response.status_code == 200 and "ENTWURF_Auszahlung_2024-03-31.xlsx" in response.headers["Content-Disposition"]
+    assert response.status_code == 200
+    assert "ENTWURF_Auszahlung_2024-03-31.xlsx" in response.headers["Content-Disposition"]
     assert client.get("/contributions/2024.xlsx").status_code == 200
     auth.logout()
     auth.login("auditor")

@@ -6,11 +6,12 @@ Never a 500, never stored unescaped markup, never a partial write.
 import io
 
 import pytest
+from conftest import PG_URL
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import PG_URL
 from models import AuditEntry, Clawback, Municipality, Report, SelfDeclaration, Tariff
+
 
 def fuzz(examples: int):
     return settings(max_examples=examples, deadline=None, database=None,

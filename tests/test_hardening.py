@@ -5,8 +5,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-
 from conftest import PASSWORD, csrf_token_from
+
 from models import Municipality, PayoutRun, Tariff, User
 from services import payout_runs
 

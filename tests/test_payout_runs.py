@@ -1,10 +1,10 @@
 """Payout runs on the database: CLI scenario of the README, life cycle, four eyes, pages, multi-year scenario."""
-import threading
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import run_concurrently
 
 from models import (
     AuditEntry,
@@ -20,7 +20,6 @@ from models import (
     SelfDeclaration,
     Tariff,
     User,
-    db,
 )
 from services import payout_runs
 from services.errors import DomainError
@@ -158,24 +157,8 @@ def test_concurrent_approvals_yield_exactly_one(app, make_municipality, make_use
     _report(muni, 2023, 2, 2)
     payout_runs.add_clawback(admin, 2601, Decimal("20000.00"), "Gross", date(2024, 1, 1))
     run = payout_runs.prepare(admin, date(2024, 3, 31), TODAY)
-    outcomes, barrier = [], threading.Barrier(20)
-
-    def approve(user):
-        with app.app_context(), db.connection_context():
-            barrier.wait()
-            try:
-                payout_runs.approve(User.get_by_id(user.id), run.id)
-                outcomes.append("ok")
-            except DomainError:
-                outcomes.append("refused")
-            except Exception as exc:  # noqa: BLE001 - a lock error counts as a refusal
-                outcomes.append(type(exc).__name__)
-
-    threads = [threading.Thread(target=approve, args=(user,)) for user in accountants]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_concurrently(app, [lambda u=u: payout_runs.approve(User.get_by_id(u.id), run.id)
+                                      for u in accountants])
     assert outcomes.count("ok") == 1, outcomes
     assert Invoice.select().count() == 1
     assert AuditEntry.select().where(AuditEntry.action == "approve").count() == 1

@@ -157,7 +157,8 @@ def test_r20_more_interpreters_than_interviews_need_a_justification(client, auth
     auth.login(user=lead_setup["officer"])
     data = {**GOOD, "first_info_interpreter": "5", "action": "submit"}
     assert "R20" in client.post(_url(lead_setup["lead"]), data=data).get_data(as_text=True)
-    response = client.post(_url(lead_setup["lead"]), data={**data, "interpreter_justification": "Familien mit 2 Sprachen"})
+    response = client.post(_url(lead_setup["lead"]),
+                           data={**data, "interpreter_justification": "Familien mit 2 Sprachen"})
     assert response.status_code == 302
 
 
@@ -304,7 +305,8 @@ def test_r18_form_class_covers_every_field_type_and_bound(app):
                          required=required, min_value=low, max_value=high, choices=choices)
     form_type = form_class(version)
     with app.test_request_context(method="POST"):
-        form = form_type(formdata=MultiDict({"count": "3", "name": " Anna ", "ok": "no", "pick": "b"}), meta={"csrf": False})
+        form = form_type(formdata=MultiDict({"count": "3", "name": " Anna ", "ok": "no", "pick": "b"}),
+                         meta={"csrf": False})
         assert form.validate(), form.errors
         assert form.values() == {"count": 3, "name": "Anna", "ok": False, "pick": "b"}
         for data, key in (({"count": "0", "ok": "yes", "pick": "a"}, "count"),

@@ -1,9 +1,10 @@
 """Issue 8: a run, an export and every list page cost the same number of queries for 10 and 200 municipalities."""
 from datetime import date
 
-from bench.synthetic import build
 from conftest import _PASSWORD_HASH as PASSWORD_HASH
 from conftest import PASSWORD
+
+from bench.synthetic import build
 from models import Municipality, PayoutLine, PayoutRun, User
 from models.querycount import count_queries
 from services import exports, payout_runs

@@ -11,47 +11,47 @@ import pytest
 from models import ForeignPopulation, FormVersion, Municipality, Report, SelfDeclaration
 from services import payout_runs
 
-A, O, C, F = "admin", "officer", "accountant", "auditor"
-ALL = {A, O, C, F}
+ADM, OFF, ACC, AUD = "admin", "officer", "accountant", "auditor"
+ALL = {ADM, OFF, ACC, AUD}
 NONE: set[str] = set()
 PUBLIC = {"auth.login", "static", "admin.static", "main.health"}
 
 # Flask-Admin model views: readers list and view, the admin writes; inline editing and ajax pickers are off.
-ADMIN_MODEL = {"index_view": {"GET": {A, F}}, "details_view": {"GET": {A, F}}, "export": {"GET": {A, F}},
-               "create_view": {"GET": {A}, "POST": {A}}, "edit_view": {"GET": {A}, "POST": {A}},
-               "delete_view": {"POST": {A}}, "action_view": {"POST": {A}},
+ADMIN_MODEL = {"index_view": {"GET": {ADM, AUD}}, "details_view": {"GET": {ADM, AUD}}, "export": {"GET": {ADM, AUD}},
+               "create_view": {"GET": {ADM}, "POST": {ADM}}, "edit_view": {"GET": {ADM}, "POST": {ADM}},
+               "delete_view": {"POST": {ADM}}, "action_view": {"POST": {ADM}},
                "ajax_lookup": {"GET": NONE}, "ajax_update": {"POST": NONE}}
 ADMIN_MODELS = ["municipality", "contract", "user", "officerassignment", "tariff", "foreignpopulation", "formversion",
                 "report", "selfdeclaration", "budget", "clawback", "decision", "auditentry"]
 MATRIX = {
     **{f"{model}.{view}": methods for model in ADMIN_MODELS for view, methods in ADMIN_MODEL.items()},
-    "admin.index": {"GET": {A, F}},
-    "imports.index": {"GET": {A}, "POST": {A}},
-    "imports.confirm": {"POST": {A}},
+    "admin.index": {"GET": {ADM, AUD}},
+    "imports.index": {"GET": {ADM}, "POST": {ADM}},
+    "imports.confirm": {"POST": {ADM}},
     "main.home": {"GET": ALL},
     "auth.logout": {"POST": ALL},
-    "payouts.runs": {"GET": {A, C, F}, "POST": {A}},
-    "payouts.run_detail": {"GET": {A, C, F}},
-    "payouts.run_lines": {"GET": {A, C, F}},
-    "payouts.run_export": {"GET": {A, C, F}},
-    "payouts.recompute": {"POST": {A}},
-    "payouts.approve": {"POST": {C}},
-    "payouts.book": {"POST": {C}},
+    "payouts.runs": {"GET": {ADM, ACC, AUD}, "POST": {ADM}},
+    "payouts.run_detail": {"GET": {ADM, ACC, AUD}},
+    "payouts.run_lines": {"GET": {ADM, ACC, AUD}},
+    "payouts.run_export": {"GET": {ADM, ACC, AUD}},
+    "payouts.recompute": {"POST": {ADM}},
+    "payouts.approve": {"POST": {ACC}},
+    "payouts.book": {"POST": {ACC}},
     "payouts.line_detail": {"GET": ALL},  # officers: approved lines of their own municipalities only
     "payouts.municipality_history": {"GET": ALL},  # officers: their own municipalities only
-    "payouts.budget": {"GET": {A, C, F}},
+    "payouts.budget": {"GET": {ADM, ACC, AUD}},
     "payouts.contributions_export": {"GET": ALL},  # officers: rows of their own municipalities only
-    "portal.queue": {"GET": {A, F}},
-    "portal.report_edit": {"GET": ALL, "POST": {A, O}},
-    "portal.report_confirm": {"GET": {A, O}, "POST": {A, O}},
+    "portal.queue": {"GET": {ADM, AUD}},
+    "portal.report_edit": {"GET": ALL, "POST": {ADM, OFF}},
+    "portal.report_confirm": {"GET": {ADM, OFF}, "POST": {ADM, OFF}},
     "portal.report_print": {"GET": ALL},
-    "portal.report_accept": {"POST": {A}},
-    "portal.report_return": {"POST": {A}},
-    "portal.self_declaration_edit": {"GET": ALL, "POST": {A, O}},
-    "portal.self_declaration_confirm": {"GET": {A, O}, "POST": {A, O}},
+    "portal.report_accept": {"POST": {ADM}},
+    "portal.report_return": {"POST": {ADM}},
+    "portal.self_declaration_edit": {"GET": ALL, "POST": {ADM, OFF}},
+    "portal.self_declaration_confirm": {"GET": {ADM, OFF}, "POST": {ADM, OFF}},
     "portal.self_declaration_print": {"GET": ALL},
-    "portal.self_declaration_accept": {"POST": {A}},
-    "portal.self_declaration_return": {"POST": {A}},
+    "portal.self_declaration_accept": {"POST": {ADM}},
+    "portal.self_declaration_return": {"POST": {ADM}},
 }
 VALUES = {"municipality_id": "1", "year": "2025", "half": "2", "run_id": "1", "line_id": "1", "filename": "x"}
 
@@ -71,7 +71,7 @@ def world(app, make_municipality, make_user):
     """Row 1 of every table exists; the officer is responsible for municipality 1; run 1 is approved."""
     own = make_municipality(bfs_nr=2601, name="Eigenort", organisation_settled_on=date(2017, 1, 1))
     make_municipality(bfs_nr=2546, name="Fremdort")
-    users = {role: make_user(role, municipality=own if role == O else None) for role in (A, O, C, F)}
+    users = {role: make_user(role, municipality=own if role == OFF else None) for role in (ADM, OFF, ACC, AUD)}
     ForeignPopulation.create(municipality=own, reference_date=date(2024, 12, 31), count=100)
     report = Report(municipality=own, year=2025, half=2, status="accepted",
                     form_version=FormVersion.valid_on("report", date(2025, 7, 1)))
@@ -79,15 +79,15 @@ def world(app, make_municipality, make_user):
     report.save()
     SelfDeclaration.create(municipality=own, year=2026, status="accepted",
                            form_version=FormVersion.valid_on("self_declaration", date(2026, 1, 1)))
-    payout_runs.set_budget(users[A], 2026, Decimal("1000.00"))
-    payout_runs.add_clawback(users[A], 2601, Decimal("10.00"), "Test", date(2026, 1, 1))
+    payout_runs.set_budget(users[ADM], 2026, Decimal("1000.00"))
+    payout_runs.add_clawback(users[ADM], 2601, Decimal("10.00"), "Test", date(2026, 1, 1))
     from models import Contract, Decision
 
     Contract.create(reference="V", lead=Municipality.get(Municipality.bfs_nr == 2546), valid_from=date(2024, 1, 1))
     Decision.create(kind="pay_late_report", municipality=own, report=report, reason="x", decided_on=date(2026, 1, 1),
-                    decided_by=users[A])
-    run = payout_runs.prepare(users[A], date(2026, 3, 31), date(2026, 11, 25))
-    payout_runs.approve(users[C], run.id)
+                    decided_by=users[ADM])
+    run = payout_runs.prepare(users[ADM], date(2026, 3, 31), date(2026, 11, 25))
+    payout_runs.approve(users[ACC], run.id)
     return users
 
 
@@ -99,7 +99,7 @@ def test_every_route_is_in_the_matrix(app):
             assert set(MATRIX[rule.endpoint]) == rule.methods - {"HEAD", "OPTIONS"}, rule.endpoint
 
 
-@pytest.mark.parametrize("role", [A, O, C, F])
+@pytest.mark.parametrize("role", [ADM, OFF, ACC, AUD])
 def test_route_role_matrix(app, client, auth, world, role):
     auth.login(user=world[role])
     rules = sorted((r for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC | {"auth.logout"}),
@@ -124,7 +124,7 @@ def test_route_role_matrix(app, client, auth, world, role):
 
 def test_officer_probes_with_foreign_ids_reveal_nothing(app, client, auth, world):
     foreign = Municipality.get(Municipality.bfs_nr == 2546)
-    auth.login(user=world[O])
+    auth.login(user=world[OFF])
     for rule in app.url_map.iter_rules():
         if "municipality_id" not in rule.arguments:
             continue

@@ -70,7 +70,8 @@ def report_target(municipality_id: int, year: int, half: int) -> Target:
     if half not in (1, 2) or not 2017 <= year <= date.today().year:
         abort(404)
     period = HalfYear(year, half)
-    report = Report.get_or_none((Report.municipality == municipality.id) & (Report.year == year) & (Report.half == half))
+    report = Report.get_or_none((Report.municipality == municipality.id) & (Report.year == year)
+                                & (Report.half == half))
     if report is None:
         version = submissions.report_version(period)
         if version is None:
