@@ -1,7 +1,8 @@
 """Declarative admin views; the rules themselves live in services.masterdata and services.validation."""
 from datetime import date
 
-from flask import g
+from flask import g, url_for
+from markupsafe import Markup
 from flask_login import current_user
 from wtforms import HiddenField, TextAreaField, ValidationError
 from wtforms.validators import Optional
@@ -80,7 +81,9 @@ class MunicipalityAdmin(SecureModelView):
     column_searchable_list = ["name", "district"]
     column_filters = ["district", ActiveInYearFilter(Municipality), ContractFilter(Municipality.id),
                       "valid_to"]
-    column_formatters = _dates("valid_from", "valid_to", "organisation_settled_on")
+    column_formatters = {**_dates("valid_from", "valid_to", "organisation_settled_on"),
+                         "name": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+                             url_for("portal.municipality", municipality_id=m.id), m.name)}
     form_columns = ["bfs_nr", "name", "district", "valid_from", "valid_to", "successor",
                     "organisation_settled_on", "creditor_number", "iban", "finance_email",
                     "correspondent_email"]

@@ -56,35 +56,51 @@ def _since_by_municipality(user, municipalities: list[Municipality], today: date
     return {m.id: since.get(m.id, today) for m in municipalities}
 
 
-def officer_overview(user, today: date) -> tuple[list[MunicipalityOverview], Item | None]:
-    municipalities = responsible_municipalities(user, today)
+def _overviews(municipalities: list[Municipality], starts: dict[int, date], today: date):
+    """Items per municipality from its start date up to today, in two queries for all of them."""
     ids = [m.id for m in municipalities]
     reports = {(r.municipality_id, r.year, r.half): r for r in Report.select().where(Report.municipality.in_(ids))}
     declarations = {(d.municipality_id, d.year): d
                     for d in SelfDeclaration.select().where(SelfDeclaration.municipality.in_(ids))}
-    overviews, todo = [], []
     current = HalfYear.containing(today)
-    starts = _since_by_municipality(user, municipalities, today)
+    overviews = []
     for muni in municipalities:
         since = max(starts[muni.id], FIRST_PERIOD.start)
         report_items = []
         for period in reversed(periods_between(HalfYear.containing(since), current)):
             report = reports.get((muni.id, period.year, period.half))
-            state = report.status if report else "open"
-            late = bool(report.late) if report and report.status in ("submitted", "accepted") else \
-                today > period.deadline
-            report_items.append(Item(muni, "report", f"Reporting {period.label}", period.deadline, state, late,
+            report_items.append(Item(muni, "report", f"Reporting {period.label}", period.deadline,
+                                     report.status if report else "open", _late(report, period.deadline, today),
                                      period.year, period.half))
         declaration_items = []
         for year in range(today.year + 1, max(since.year, 2018) - 1, -1):
             declaration = declarations.get((muni.id, year))
-            state = declaration.status if declaration else "open"
             deadline = self_declaration_deadline(year)
-            late = bool(declaration.late) if declaration and declaration.status in ("submitted", "accepted") else \
-                today > deadline
-            declaration_items.append(Item(muni, "self_declaration", f"Selbstdeklaration {year}", deadline, state,
-                                          late, year))
+            declaration_items.append(Item(muni, "self_declaration", f"Selbstdeklaration {year}", deadline,
+                                          declaration.status if declaration else "open",
+                                          _late(declaration, deadline, today), year))
         overviews.append(MunicipalityOverview(muni, report_items, declaration_items))
-        todo += [i for i in report_items + declaration_items if i.needs_action]
+    return overviews
+
+
+def _late(document, deadline: date, today: date) -> bool:
+    """Submitted documents carry their late flag (R14); open ones are late once the deadline passed."""
+    if document is not None and document.status in ("submitted", "accepted"):
+        return bool(document.late)
+    return today > deadline
+
+
+def officer_overview(user, today: date) -> tuple[list[MunicipalityOverview], Item | None]:
+    municipalities = responsible_municipalities(user, today)
+    overviews = _overviews(municipalities, _since_by_municipality(user, municipalities, today), today)
+    todo = [i for o in overviews for i in o.reports + o.declarations if i.needs_action]
     next_action = min(todo, key=lambda i: (i.deadline, i.municipality.name)) if todo else None
     return overviews, next_action
+
+
+def municipality_overview(municipality: Municipality, today: date, years: int = 3) -> MunicipalityOverview:
+    """For the cantonal team and financial control: the last `years` years of one municipality."""
+    start = date(today.year - years, 1, 1)
+    if municipality.valid_from and municipality.valid_from > start:
+        start = municipality.valid_from
+    return _overviews([municipality], {municipality.id: start}, today)[0]

@@ -331,3 +331,11 @@ def test_r22_transitions_outside_the_life_cycle_are_refused(app, lead_setup, mak
     with pytest.raises(DomainError):
         calls[action]()
     assert Report.get_by_id(report.id).status == status and StatusChange.select().count() == 0
+
+
+def test_admin_opens_a_municipality_and_fills_in_from_there(client, auth, lead_setup):
+    auth.login("admin")
+    listing = client.get("/admin/municipality/").get_data(as_text=True)
+    assert f'href="/gemeinden/{lead_setup["foreign"].id}"' in listing
+    page = client.get(f"/gemeinden/{lead_setup['foreign'].id}").get_data(as_text=True)
+    assert "im Auftrag der Gemeinde" in page and "bearbeiten<span class=\"sr-only\"> Reporting 2. Halbjahr 2026" in page

@@ -42,6 +42,7 @@ MATRIX = {
     "payouts.budget": {"GET": {ADM, ACC, AUD}},
     "payouts.contributions_export": {"GET": ALL},  # officers: rows of their own municipalities only
     "portal.queue": {"GET": {ADM, AUD}},
+    "portal.municipality": {"GET": {ADM, ACC, AUD}},
     "portal.report_edit": {"GET": ALL, "POST": {ADM, OFF}},
     "portal.report_confirm": {"GET": {ADM, OFF}, "POST": {ADM, OFF}},
     "portal.report_print": {"GET": ALL},

@@ -18,7 +18,7 @@ from models import STATUSES, Municipality, Report, SelfDeclaration
 from payouts.calendar import HalfYear, self_declaration_deadline
 from services import submissions
 from services.errors import DomainError
-from services.portal import officer_overview
+from services.portal import municipality_overview, officer_overview
 from services.responsibility import responsible_municipalities
 
 bp = Blueprint("portal", __name__)
@@ -284,6 +284,14 @@ def queue():
     declarations = list(SelfDeclaration.select(SelfDeclaration, Municipality).join(Municipality)
                         .where(SelfDeclaration.status == "submitted").order_by(SelfDeclaration.submitted_at))
     return render_template("portal/queue.html", reports=reports, declarations=declarations)
+
+
+@bp.route("/gemeinden/<int:municipality_id>")
+@roles_required("admin", "auditor", "accountant")
+def municipality(municipality_id):
+    """One municipality's forms; the admin fills in from here on its behalf."""
+    overview = municipality_overview(get_municipality_or_404(municipality_id), date.today())
+    return render_template("portal/municipality.html", o=overview)
 
 
 def render_overview():
