@@ -16,16 +16,22 @@ class QueryCounter:
 @contextmanager
 def count_queries():
     """Wrap the bound database's execute_sql for the duration of the block (not thread-safe by design)."""
+    from . import bulk
+
     database = db.obj
-    original = database.execute_sql
+    original, original_copy = database.execute_sql, bulk.copy
     counter = QueryCounter()
 
     def counting(sql, params=None, *args, **kwargs):
         counter.statements.append(sql)
         return original(sql, params, *args, **kwargs)
 
-    database.execute_sql = counting
+    def counting_copy(sql, buffer):
+        counter.statements.append(sql)
+        return original_copy(sql, buffer)
+
+    database.execute_sql, bulk.copy = counting, counting_copy
     try:
         yield counter
     finally:
-        database.execute_sql = original
+        database.execute_sql, bulk.copy = original, original_copy
