@@ -70,7 +70,20 @@ def seed_demo(production: bool) -> list[str]:
                 record(actor, "create", member, after=snapshot(member), reason="Demo")
             done.append(f"{DEMO_CONTRACT} mit {len(DEMO_MEMBERS)} Mitgliedern")
         done += _demo_reports(actor)
+    done += _demo_run()
     return done
+
+
+def _demo_run() -> list[str]:
+    """A draft run per 31.03.2026, so the accountant and financial control have something to look at."""
+    from models import PayoutRun
+
+    from .payout_runs import prepare
+
+    if PayoutRun.select().where(PayoutRun.payout_date == date(2026, 3, 31)).exists():
+        return []
+    run = prepare(User.get(User.email == "admin@demo.so.ch"), date(2026, 3, 31), date(2026, 3, 31))
+    return [f"Entwurf des Auszahlungslaufs per {run.payout_date:%d.%m.%Y}"]
 
 
 def _demo_reports(actor: Actor) -> list[str]:

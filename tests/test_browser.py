@@ -9,6 +9,11 @@ from werkzeug.serving import make_server
 
 from services.demo import DEMO_PASSWORD
 
+try:  # expect() waits for the page; a missing playwright is reported by _require_browser
+    from playwright.sync_api import expect
+except ImportError:
+    expect = None
+
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -53,14 +58,14 @@ def test_demo_admin_logs_in_and_sees_real_municipalities(page, live_server):
     page.get_by_label("E-Mail").fill("admin@demo.so.ch")
     page.get_by_label("Passwort").fill("falsches-passwort-123")
     page.get_by_role("button", name="Anmelden").click()
-    assert page.get_by_text("E-Mail oder Passwort ist falsch.").is_visible()
+    expect(page.get_by_text("E-Mail oder Passwort ist falsch.")).to_be_visible()
     page.get_by_label("E-Mail").fill("admin@demo.so.ch")
     page.get_by_label("Passwort").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
     page.wait_for_url("**/admin/municipality/**")
-    assert page.get_by_role("cell", name="Egerkingen").is_visible()
+    expect(page.get_by_role("cell", name="Egerkingen")).to_be_visible()
     page.goto(live_server + "/admin/municipality/?search=Solothurn")
-    assert page.get_by_role("cell", name="2601", exact=True).is_visible()
+    expect(page.get_by_role("cell", name="2601", exact=True)).to_be_visible()
     page.get_by_role("button", name="Abmelden").click()
     page.goto(live_server + "/admin/")
     assert "/login" in page.url
@@ -73,10 +78,10 @@ def test_officer_sees_only_own_and_member_municipalities(page, live_server):
     page.get_by_role("button", name="Anmelden").click()
     page.wait_for_url(live_server + "/")
     for name in ("Hubersdorf", "Flumenthal", "Günsberg"):
-        assert page.get_by_role("cell", name=name, exact=True).is_visible()
-    assert page.get_by_role("cell", name="Solothurn", exact=True).count() == 0
+        expect(page.get_by_role("cell", name=name, exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name="Solothurn", exact=True)).to_have_count(0)
     page.goto(live_server + "/admin/")
-    assert page.get_by_text("Kein Zugriff").is_visible()
+    expect(page.get_by_text("Kein Zugriff")).to_be_visible()
 
 
 def _login(page, live_server, email):
@@ -112,34 +117,34 @@ def test_journey_lead_officer_reports_for_a_member_through_review(page, live_ser
     page.get_by_label("Anzahl Integrationsgespräche").fill("0")
     page.get_by_label("Dolmetscheinsätze bei Integrationsgesprächen").fill("0")
     page.get_by_role("button", name="Weiter zum Einreichen").click()
-    assert page.get_by_text("Die Zahl darf nicht kleiner als 0 sein.").is_visible()
+    expect(page.get_by_text("Die Zahl darf nicht kleiner als 0 sein.")).to_be_visible()
     page.get_by_label("Anzahl Erstinformationsgespräche").fill("3")
     page.get_by_role("button", name="Weiter zum Einreichen").click()
-    assert page.get_by_role("cell", name="600.00").is_visible()  # 3 × CHF 200.00
+    expect(page.get_by_role("cell", name="600.00")).to_be_visible()  # 3 × CHF 200.00
     page.get_by_role("button", name="Verbindlich einreichen").click()
-    assert page.locator("#status").inner_text() == "Eingereicht"
-    assert page.get_by_label("Anzahl Erstinformationsgespräche").count() == 0  # read-only
+    expect(page.locator("#status")).to_have_text("Eingereicht")
+    expect(page.get_by_label("Anzahl Erstinformationsgespräche")).to_have_count(0)  # read-only
     _logout(page)
     _review(page, live_server, "Flumenthal", "return", "Bitte Dolmetscheinsätze prüfen")
     _login(page, live_server, "ib.hubersdorf@demo.so.ch")
     page.get_by_role("link", name="bearbeiten Reporting 1. Halbjahr 2026 Flumenthal").click()
-    assert page.get_by_text("Bitte Dolmetscheinsätze prüfen").first.is_visible()
+    expect(page.get_by_text("Bitte Dolmetscheinsätze prüfen").first).to_be_visible()
     page.get_by_label("Dolmetscheinsätze bei Erstinformationsgesprächen").fill("2")
     page.get_by_role("button", name="Weiter zum Einreichen").click()
     page.get_by_role("button", name="Verbindlich einreichen").click()
-    assert page.locator("#status").inner_text() == "Eingereicht"
+    expect(page.locator("#status")).to_have_text("Eingereicht")
     _logout(page)
     _review(page, live_server, "Flumenthal", "accept")
     _login(page, live_server, "ib.hubersdorf@demo.so.ch")
     page.get_by_role("link", name="ansehen Reporting 1. Halbjahr 2026 Flumenthal").click()
-    assert page.locator("#status").inner_text() == "Akzeptiert"
+    expect(page.locator("#status")).to_have_text("Akzeptiert")
 
 
 def test_journey_self_declaration(page, live_server):
     _login(page, live_server, "ib.hubersdorf@demo.so.ch")
     page.get_by_role("link", name="bearbeiten Selbstdeklaration 2027 Hubersdorf").click()
     page.get_by_role("button", name="Weiter zum Einreichen").click()
-    assert page.get_by_text("Bitte «Name der/des Integrationsbeauftragten» ausfüllen.").is_visible()
+    expect(page.get_by_text("Bitte «Name der/des Integrationsbeauftragten» ausfüllen.")).to_be_visible()
     for task in ("task_contact_point", "task_first_information", "task_regular_structures",
                  "task_social_integration", "task_counselling"):
         page.check(f"input[name={task}][value=fulfilled]")
@@ -149,14 +154,14 @@ def test_journey_self_declaration(page, live_server):
     page.check("input[name=course_attendance][value=yes]")
     page.check("input[name=network_meeting_attendance][value=yes]")
     page.get_by_role("button", name="Weiter zum Einreichen").click()
-    assert page.get_by_role("cell", name="teilweise erfüllt").is_visible()
+    expect(page.get_by_role("cell", name="teilweise erfüllt")).to_be_visible()
     page.get_by_role("button", name="Verbindlich einreichen").click()
-    assert page.locator("#status").inner_text() == "Eingereicht"
+    expect(page.locator("#status")).to_have_text("Eingereicht")
     _logout(page)
     _review(page, live_server, "Hubersdorf", "accept")
     _login(page, live_server, "ib.hubersdorf@demo.so.ch")
     page.get_by_role("link", name="ansehen Selbstdeklaration 2027 Hubersdorf").click()
-    assert page.locator("#status").inner_text() == "Akzeptiert"
+    expect(page.locator("#status")).to_have_text("Akzeptiert")
 
 
 def test_admin_widgets_work_under_the_strict_csp(page, live_server):
@@ -167,9 +172,9 @@ def test_admin_widgets_work_under_the_strict_csp(page, live_server):
     page.goto(live_server + "/admin/contract/new/")
     before = page.locator("select[name$='-municipality']").count()
     page.get_by_role("button", name=re.compile("Mitglieder")).click()
-    assert page.locator("select[name$='-municipality']").count() == before + 1  # inline row added by admin-csp.js
+    expect(page.locator("select[name$='-municipality']")).to_have_count(before + 1)  # added by admin-csp.js
     page.goto(live_server + "/admin/municipality/")
     page.once("dialog", lambda dialog: dialog.dismiss())  # the delete confirmation appears and is cancelled
     page.locator("button[data-confirm]").first.click()
-    assert page.get_by_role("cell", name="Egerkingen").is_visible()
+    expect(page.get_by_role("cell", name="Egerkingen")).to_be_visible()
     assert not violations, violations
