@@ -2,8 +2,8 @@
 from datetime import date
 
 from flask import g, url_for
-from markupsafe import Markup
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms import HiddenField, TextAreaField, ValidationError
 from wtforms.validators import Optional
 
