@@ -1,29 +1,16 @@
 """All-or-nothing imports with upsert on the natural key and an error per bad row (issue 3)."""
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
-from models import (
-    Contract,
-    ContractMember,
-    ForeignPopulation,
-    FormVersion,
-    Municipality,
-    OfficerAssignment,
-    Report,
-    SelfDeclaration,
-    User,
-    db,
-)
-from payouts.calendar import HalfYear, self_declaration_deadline
+from models import Contract, ContractMember, ForeignPopulation, Municipality, OfficerAssignment, User, db
 
 from . import tabular
 from .audit import Actor, record, record_created, snapshot
 from .errors import DomainError
+from .import_history import REPORT_COUNTS, parse_report, parse_self_declaration, write_reports, write_self_declarations
+from .import_rows import IMPORT_REASON, ImportResult, checked, parse_rows, upsert
 from .masterdata import check_contract, check_officer_assignment, check_population
 from .validation import bfs_problem, email_problem, normalise_iban, successor_problem, validity_problem
 
-REPORT_COUNTS = ["first_info_interviews", "first_info_interpreter", "integration_interviews",
-                 "integration_interpreter"]
 KINDS = {
     "municipalities": (["bfs_nr", "name", "district"],
                        ["valid_from", "valid_to", "successor_bfs", "organisation_settled_on",
@@ -34,31 +21,6 @@ KINDS = {
     "reports": (["bfs_nr", "year", "half", *REPORT_COUNTS], ["submitted_on"]),
     "self-declarations": (["bfs_nr", "year"], ["submitted_on"]),
 }
-IMPORT_REASON = "Import"
-
-
-@dataclass
-class ImportResult:
-    kind: str
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
-    dry_run: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def summary(self) -> str:
-        if self.errors:
-            return f"{len(self.errors)} Fehler, nichts gespeichert."
-        verb = "würden" if self.dry_run else "wurden"
-        return (f"{self.rows} Zeilen: {self.created} neu, {self.updated} geändert, "
-                f"{self.unchanged} unverändert ({verb} gespeichert)." if not self.dry_run else
-                f"Probelauf: {self.rows} Zeilen, {self.created} neu, {self.updated} geändert, "
-                f"{self.unchanged} unverändert; nichts gespeichert.")
 
 
 class _Rollback(Exception):
@@ -97,24 +59,6 @@ def run_import(kind: str, filename: str, data: bytes, actor: Actor, dry_run: boo
     return result
 
 
-def _parse_rows(rows, result, parse_one, key_of):
-    seen: dict = {}
-    parsed = []
-    for line, row in rows:
-        try:
-            item = parse_one(row)
-        except tabular.CellError as exc:
-            result.errors.append((line, str(exc)))
-            continue
-        key = key_of(item)
-        if key in seen:
-            result.errors.append((line, f"Doppelte Zeile (gleich wie Zeile {seen[key]})."))
-            continue
-        seen[key] = line
-        parsed.append((line, item))
-    return parsed
-
-
 def _parse_municipality(row):
     """Only columns present in the file are set, so an upsert never clears other fields."""
     bfs = tabular.integer(row.get("bfs_nr"), "bfs_nr")
@@ -149,7 +93,7 @@ def _write_municipalities(parsed, actor, result):
         has_successor = "successor_bfs" in item
         successor_bfs = item.pop("successor_bfs", None)
         muni = existing.get(item["bfs_nr"])
-        _upsert(Municipality, muni, item, actor, result, existing, item["bfs_nr"])
+        upsert(Municipality, muni, item, actor, result, existing, item["bfs_nr"])
         if has_successor:
             successors.append((line, item["bfs_nr"], successor_bfs))
     for line, bfs, successor_bfs in successors:
@@ -199,10 +143,10 @@ def _write_population(parsed, actor, result):
         key = (muni.id, item["reference_date"])
         values = {**item, "municipality": muni.id}
         if key in existing:
-            _checked(line, result, check_population,
-                     _upsert(ForeignPopulation, existing[key], values, actor, result, existing, key))
+            checked(line, result, check_population,
+                     upsert(ForeignPopulation, existing[key], values, actor, result, existing, key))
             continue
-        _checked(line, result, check_population, ForeignPopulation(**values))
+        checked(line, result, check_population, ForeignPopulation(**values))
         new_rows.append(values)
     if result.errors or not new_rows:
         return
@@ -214,27 +158,6 @@ def _write_population(parsed, actor, result):
                if (p.municipality_id, p.reference_date) in keys]
     record_created(actor, created, reason=IMPORT_REASON)
     result.created += len(created)
-
-
-def _upsert(model, instance, values, actor, result, cache, key, count=True):
-    """Create or update one row on its natural key; counts only the file's own rows."""
-    if instance is None:
-        instance = model.create(**values)
-        cache[key] = instance
-        record(actor, "create", instance, after=snapshot(instance), reason=IMPORT_REASON)
-        result.created += count
-        return instance
-    before = snapshot(instance)
-    for name, value in values.items():
-        setattr(instance, name, value)
-    after = snapshot(instance)
-    if after == before:
-        result.unchanged += count
-        return instance
-    instance.save()
-    record(actor, "update", instance, before=before, after=after, reason=IMPORT_REASON)
-    result.updated += count
-    return instance
 
 
 def _parse_officer(row):
@@ -264,14 +187,14 @@ def _write_officers(parsed, actor, result):
         if user is not None and user.role != "officer":
             result.errors.append((line, f"email: {item['email']} hat bereits die Rolle {user.role_label}."))
             continue
-        _upsert(User, user, {"email": item["email"], "name": item["name"], "role": "officer"},
+        upsert(User, user, {"email": item["email"], "name": item["name"], "role": "officer"},
                 actor, result, users, item["email"], count=False)
         user = users[item["email"]]
         key = (user.id, muni.id, item["valid_from"])
         values = {"user": user.id, "municipality": muni.id, "valid_from": item["valid_from"],
                   "valid_to": item["valid_to"]}
-        _checked(line, result, check_officer_assignment,
-                 _upsert(OfficerAssignment, assignments.get(key), values, actor, result, assignments, key))
+        checked(line, result, check_officer_assignment,
+                 upsert(OfficerAssignment, assignments.get(key), values, actor, result, assignments, key))
 
 
 def _parse_contract_row(row):
@@ -318,134 +241,30 @@ def _write_contracts(parsed, actor, result):
                   "reference": existing.reference if existing else f"Vertrag {lead.name} ab {start:%d.%m.%Y}"}
         if existing:
             values["valid_from"] = min(start, existing.valid_from)
-        contract = _upsert(Contract, existing, values, actor, result, contracts, lead_bfs, count=False)
+        contract = upsert(Contract, existing, values, actor, result, contracts, lead_bfs, count=False)
         for _line, item in rows:
             muni = municipalities[item["member_bfs"]]
             key = (contract.id, muni.id, item["valid_from"])
-            _upsert(ContractMember, members.get(key),
+            upsert(ContractMember, members.get(key),
                     {"contract": contract.id, "municipality": muni.id, "valid_from": item["valid_from"],
                      "valid_to": item["valid_to"]}, actor, result, members, key)
-        _checked(rows[0][0], result, check_contract, contract)
-
-
-def _parse_report(row):
-    item = {"bfs_nr": tabular.integer(row.get("bfs_nr"), "bfs_nr"),
-            "year": tabular.integer(row.get("year"), "year"),
-            "half": tabular.integer(row.get("half"), "half"),
-            "submitted_on": tabular.day(row.get("submitted_on"), "submitted_on", required=False)}
-    if not 2017 <= item["year"] <= 2100:
-        raise tabular.CellError(f"year: {item['year']} liegt ausserhalb 2017–2100.")
-    if item["half"] not in (1, 2):
-        raise tabular.CellError("half: 1 (1. Halbjahr) oder 2 (2. Halbjahr).")
-    for key in REPORT_COUNTS:
-        item[key] = tabular.integer(row.get(key), key)
-        if item[key] > 100_000:
-            raise tabular.CellError(f"{key}: {item[key]} ist unplausibel gross (höchstens 100’000).")
-    period = HalfYear(item["year"], item["half"])
-    if period.end >= date.today():
-        raise tabular.CellError(f"year/half: das {period.label} ist noch nicht abgeschlossen.")
-    return item
-
-
-def _historical(model, instance, values, submitted_on, deadline, actor, result, cache, key, line):
-    if instance is not None and instance.status != "accepted":
-        result.errors.append((line, f"{instance} ist im Portal in Bearbeitung (Status {instance.status}); "
-                                    "der Import überschreibt es nicht."))
-        return
-    values.update(status="accepted", late=bool(submitted_on and submitted_on > deadline),
-                  submitted_at=datetime.combine(submitted_on, datetime.min.time()) if submitted_on else None)
-    _upsert(model, instance, values, actor, result, cache, key)
-
-
-def _write_reports(parsed, actor, result):
-    """Historical reports (2017–2024 migration), imported as accepted with their form version."""
-    municipalities = {m.bfs_nr: m for m in Municipality.select()}
-    versions = list(FormVersion.select().where(FormVersion.form_type == "report"))
-    existing = {(r.municipality_id, r.year, r.half): r for r in Report.select()}
-    for line, item in parsed:
-        muni = municipalities.get(item["bfs_nr"])
-        period = HalfYear(item["year"], item["half"])
-        version = _version_on(versions, period.start)
-        if muni is None:
-            result.errors.append((line, "bfs_nr: unbekannte BFS-Nummer."))
-            continue
-        if version is None:
-            result.errors.append((line, f"Keine Formularversion gültig am {period.start:%d.%m.%Y}."))
-            continue
-        keys = {f.key for f in version.fields}
-        extra = [k for k in REPORT_COUNTS if item[k] and k not in keys]
-        if extra:
-            result.errors.append((line, f"{', '.join(extra)}: gibt es in der Formularversion «{version.name}» "
-                                        "nicht (Integrationsgespräche erst ab 2022, R18)."))
-            continue
-        report_values = {k: item[k] for k in REPORT_COUNTS if k in keys}
-        if "integration_confirmation" in keys:
-            report_values["integration_confirmation"] = item["integration_interviews"] > 0
-        report = Report(values_json="{}")
-        report.values = report_values
-        key = (muni.id, item["year"], item["half"])
-        _historical(Report, existing.get(key),
-                    {"municipality": muni.id, "year": item["year"], "half": item["half"],
-                     "form_version": version.id, "values_json": report.values_json},
-                    item["submitted_on"], period.deadline, actor, result, existing, key, line)
-
-
-def _version_on(versions, day):
-    valid = [v for v in versions if v.valid_from <= day and (v.valid_to is None or day <= v.valid_to)]
-    return max(valid, key=lambda v: v.valid_from) if valid else None
-
-
-def _parse_self_declaration(row):
-    item = {"bfs_nr": tabular.integer(row.get("bfs_nr"), "bfs_nr"),
-            "year": tabular.integer(row.get("year"), "year"),
-            "submitted_on": tabular.day(row.get("submitted_on"), "submitted_on", required=False)}
-    if not 2017 <= item["year"] <= date.today().year:
-        raise tabular.CellError(f"year: {item['year']} liegt ausserhalb 2017–{date.today().year}.")
-    return item
-
-
-def _write_self_declarations(parsed, actor, result):
-    municipalities = {m.bfs_nr: m for m in Municipality.select()}
-    versions = list(FormVersion.select().where(FormVersion.form_type == "self_declaration"))
-    existing = {(d.municipality_id, d.year): d for d in SelfDeclaration.select()}
-    for line, item in parsed:
-        muni = municipalities.get(item["bfs_nr"])
-        version = _version_on(versions, date(item["year"], 1, 1))
-        if muni is None:
-            result.errors.append((line, "bfs_nr: unbekannte BFS-Nummer."))
-            continue
-        if version is None:
-            result.errors.append((line, f"Keine Formularversion gültig am 01.01.{item['year']}."))
-            continue
-        key = (muni.id, item["year"])
-        _historical(SelfDeclaration, existing.get(key),
-                    {"municipality": muni.id, "year": item["year"], "form_version": version.id,
-                     "answers_json": '{"imported": true}'},
-                    item["submitted_on"], self_declaration_deadline(item["year"]), actor, result,
-                    existing, key, line)
-
-
-def _checked(line, result, check, instance):
-    try:
-        check(instance)
-    except DomainError as exc:
-        result.errors.append((line, exc.message))
+        checked(rows[0][0], result, check_contract, contract)
 
 
 _PARSERS = {
-    "municipalities": lambda rows, result: _parse_rows(rows, result, _parse_municipality,
+    "municipalities": lambda rows, result: parse_rows(rows, result, _parse_municipality,
                                                        lambda i: i["bfs_nr"]),
-    "population": lambda rows, result: _parse_rows(rows, result, _parse_population,
+    "population": lambda rows, result: parse_rows(rows, result, _parse_population,
                                                    lambda i: (i["bfs_nr"], i["reference_date"])),
-    "officers": lambda rows, result: _parse_rows(rows, result, _parse_officer,
+    "officers": lambda rows, result: parse_rows(rows, result, _parse_officer,
                                                  lambda i: (i["email"], i["bfs_nr"], i["valid_from"])),
-    "contracts": lambda rows, result: _parse_rows(rows, result, _parse_contract_row,
+    "contracts": lambda rows, result: parse_rows(rows, result, _parse_contract_row,
                                                   lambda i: (i["member_bfs"], i["valid_from"])),
-    "reports": lambda rows, result: _parse_rows(rows, result, _parse_report,
+    "reports": lambda rows, result: parse_rows(rows, result, parse_report,
                                                 lambda i: (i["bfs_nr"], i["year"], i["half"])),
-    "self-declarations": lambda rows, result: _parse_rows(rows, result, _parse_self_declaration,
+    "self-declarations": lambda rows, result: parse_rows(rows, result, parse_self_declaration,
                                                           lambda i: (i["bfs_nr"], i["year"])),
 }
 _WRITERS = {"municipalities": _write_municipalities, "population": _write_population,
-            "officers": _write_officers, "contracts": _write_contracts, "reports": _write_reports,
-            "self-declarations": _write_self_declarations}
+            "officers": _write_officers, "contracts": _write_contracts, "reports": write_reports,
+            "self-declarations": write_self_declarations}

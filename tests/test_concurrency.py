@@ -31,16 +31,13 @@ def test_a_run_prepared_during_an_import_sees_all_or_nothing_of_it(app, make_mun
         SelfDeclaration.create(municipality=muni, year=2026, status="accepted",
                                form_version=FormVersion.valid_on("self_declaration", date(2026, 1, 1)))
     admin = make_user("admin")
-    original = imports._upsert
-    calls = {"n": 0}
+    original = imports.record_created
 
-    def slow_upsert(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 20:  # halfway through the file, inside the import's transaction
-            threading.Event().wait(0.3)
+    def slow_audit(*args, **kwargs):  # the rows are written, the transaction is still open
+        threading.Event().wait(0.3)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(imports, "_upsert", slow_upsert)
+    monkeypatch.setattr(imports, "record_created", slow_audit)
     content = "bfs_nr,reference_date,foreign_residents\n" + "".join(
         f"{m.bfs_nr},2024-12-31,{10 + i}\n" for i, m in enumerate(municipalities))
     admin = User.get_by_id(admin.id)
