@@ -27,11 +27,6 @@ CIRCULAR = "KRS-GEF-2017/01"
 INVOICE_DUE_DAYS = 30  # R16
 
 
-def fee_run_date(period: HalfYear) -> date:
-    """R4: the regular run that pays a half-year."""
-    return date(period.year, 9, 30) if period.half == 1 else date(period.year + 1, 3, 31)
-
-
 def invoice_due(invoice_date: date) -> date:
     return invoice_date + timedelta(days=INVOICE_DUE_DAYS)
 
