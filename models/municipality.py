@@ -31,6 +31,10 @@ class Municipality(BaseModel):
             self.valid_to is None or day <= self.valid_to
         )
 
+    def exists_between(self, start: date, end: date) -> bool:
+        """True when the municipality exists on at least one day of [start, end] (R26)."""
+        return (self.valid_from is None or self.valid_from <= end) and (self.valid_to is None or self.valid_to >= start)
+
     @classmethod
     def valid_in_year(cls, year: int):
         """Query of the municipalities that exist on at least one day of the year (R26)."""

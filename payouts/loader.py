@@ -27,13 +27,32 @@ from .calendar import HalfYear
 SETTLED_RUNS = ("approved", "booked")
 
 
+def _municipalities() -> list[inputs.Municipality]:
+    return [inputs.Municipality(m.id, m.bfs_nr, m.name, m.valid_from, m.valid_to, m.successor_id,
+                                m.organisation_settled_on) for m in Municipality.select().order_by(Municipality.bfs_nr)]
+
+
+def _tariffs() -> list[inputs.Tariff]:
+    return [inputs.Tariff(t.id, t.kind, t.amount, t.valid_from, t.valid_to, t.reference) for t in Tariff.select()]
+
+
+def _population(first: date, last: date) -> list[inputs.Population]:
+    return [inputs.Population(*row) for row in ForeignPopulation.select(
+        ForeignPopulation.municipality, ForeignPopulation.reference_date, ForeignPopulation.count).where(
+        ForeignPopulation.reference_date.between(first, last)).tuples()]
+
+
+def load_base_inputs(year: int) -> inputs.RunInputs:
+    """What the base contributions of a year need (Anhang 1, R10, R25, R26): three queries."""
+    reference = date(year - 2, 12, 31)
+    return inputs.RunInputs(payout_date=date(year, 3, 31), municipalities=_municipalities(), tariffs=_tariffs(),
+                            population=_population(reference, reference))
+
+
 def load_inputs(payout_date: date) -> inputs.RunInputs:
     """Everything a run needs; `paid` comes only from approved and booked runs (R7, R14, R15)."""
-    municipalities = [
-        inputs.Municipality(m.id, m.bfs_nr, m.name, m.valid_from, m.valid_to, m.successor_id, m.organisation_settled_on)
-        for m in Municipality.select().order_by(Municipality.bfs_nr)
-    ]
-    tariffs = [inputs.Tariff(t.id, t.kind, t.amount, t.valid_from, t.valid_to, t.reference) for t in Tariff.select()]
+    municipalities = _municipalities()
+    tariffs = _tariffs()
     members, heads = defaultdict(list), {}
     for row in (Contract.select(Contract.id, Contract.reference, Contract.lead, Contract.payee, Contract.valid_from,
                                 Contract.valid_to, ContractMember.municipality, ContractMember.valid_from,
@@ -57,10 +76,7 @@ def load_inputs(payout_date: date) -> inputs.RunInputs:
     declarations = [inputs.SelfDeclaration(*row) for row in SelfDeclaration.select(
         SelfDeclaration.municipality, SelfDeclaration.year, SelfDeclaration.status).where(
         SelfDeclaration.year == payout_date.year).tuples()]
-    population = [inputs.Population(*row) for row in ForeignPopulation.select(
-        ForeignPopulation.municipality, ForeignPopulation.reference_date, ForeignPopulation.count).where(
-        ForeignPopulation.reference_date.between(date(payout_date.year - 3, 12, 31),
-                                                 date(payout_date.year - 2, 12, 31))).tuples()]
+    population = _population(date(payout_date.year - 3, 12, 31), date(payout_date.year - 2, 12, 31))
     decisions = [inputs.Decision(d.kind, d.municipality_id, d.report_id, d.reason) for d in Decision.select()]
     settled_runs = PayoutRun.select(PayoutRun.id).where(PayoutRun.status.in_(SETTLED_RUNS))
     offset_sum = (PayoutLine.select(fn.COALESCE(fn.SUM(PayoutLine.amount), 0))

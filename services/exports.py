@@ -10,11 +10,8 @@ from decimal import Decimal
 
 import xlsxwriter
 
-from models import TARIFF_KINDS, ForeignPopulation, Invoice, Municipality, PayoutLine, PayoutRun, Tariff
-from payouts.inputs import Municipality as MunicipalityInput
-from payouts.inputs import Population as PopulationInput
-from payouts.inputs import RunInputs
-from payouts.inputs import Tariff as TariffInput
+from models import TARIFF_KINDS, Clawback, Invoice, Municipality, PayoutLine, PayoutRun, Tariff
+from payouts.loader import load_base_inputs
 from payouts.rules import invoice_due, yearly_contributions
 
 from .run_views import COLUMN_OF
@@ -135,7 +132,7 @@ def payout_list(run: PayoutRun) -> bytes:
             invoices.write([f"ENTWURF-{number}", muni.bfs_nr, muni.name, Decimal(drafted["amount"]), run.payout_date,
                             invoice_due(run.payout_date), drafted["reason"]])
     else:
-        for invoice in Invoice.select(Invoice, PayoutRun).join(PayoutRun).where(Invoice.run == run.id).order_by(
+        for invoice in Invoice.select(Invoice, Clawback).join(Clawback).where(Invoice.run == run.id).order_by(
                 Invoice.number):
             muni = municipalities[invoice.municipality_id]
             invoices.write([invoice.number, muni.bfs_nr, muni.name, invoice.amount, invoice.invoice_date,
@@ -147,16 +144,8 @@ def payout_list(run: PayoutRun) -> bytes:
 
 def contributions(year: int, municipality_ids: set[int] | None = None) -> bytes:
     """Anhang 1 (R25) for a year; officers get only the rows of their own municipalities."""
-    records = list(Municipality.select())
-    inputs = RunInputs(
-        payout_date=date(year, 3, 31),
-        municipalities=[MunicipalityInput(m.id, m.bfs_nr, m.name, m.valid_from, m.valid_to, m.successor_id,
-                                          m.organisation_settled_on) for m in records],
-        tariffs=[TariffInput(t.id, t.kind, t.amount, t.valid_from, t.valid_to, t.reference) for t in Tariff.select()],
-        population=[PopulationInput(p.municipality_id, p.reference_date, p.count) for p in ForeignPopulation.select()
-                    .where(ForeignPopulation.reference_date == date(year - 2, 12, 31))],
-    )
-    districts = {m.id: m.district for m in records}
+    inputs = load_base_inputs(year)
+    districts = dict(Municipality.select(Municipality.id, Municipality.district).tuples())
     buffer = io.BytesIO()
     book, formats = _workbook(buffer, f"Beiträge an die Einwohnergemeinden für das Jahr {year} (Anhang 1)")
     headers = ["BFS-Nr", "Gemeinde", "Bezirk", f"Ausländerbestand 31.12.{year - 2}", f"Sockelbeitrag {year}"]

@@ -1,7 +1,8 @@
 """Historical reports and self-declarations (migration of 2017–2024): imported as accepted (issue 3)."""
+from collections import defaultdict
 from datetime import date, datetime
 
-from models import FormVersion, Municipality, Report, SelfDeclaration
+from models import FormField, FormVersion, Municipality, Report, SelfDeclaration
 from payouts.calendar import HalfYear, self_declaration_deadline
 
 from . import tabular
@@ -44,18 +45,16 @@ def write_reports(parsed, actor, result):
     """Historical reports (2017–2024 migration), imported as accepted with their form version."""
     municipalities = {m.bfs_nr: m for m in Municipality.select()}
     versions = list(FormVersion.select().where(FormVersion.form_type == "report"))
+    keys_of = defaultdict(set)  # the form's keys per version, loaded once instead of once per row
+    for version_id, key in FormField.select(FormField.form_version, FormField.key).tuples():
+        keys_of[version_id].add(key)
     existing = {(r.municipality_id, r.year, r.half): r for r in Report.select()}
     for line, item in parsed:
-        muni = municipalities.get(item["bfs_nr"])
         period = HalfYear(item["year"], item["half"])
-        version = version_on(versions, period.start)
+        muni, version = _municipality_and_version(line, item, municipalities, versions, period.start, result)
         if muni is None:
-            result.errors.append((line, "bfs_nr: unbekannte BFS-Nummer."))
             continue
-        if version is None:
-            result.errors.append((line, f"Keine Formularversion gültig am {period.start:%d.%m.%Y}."))
-            continue
-        keys = {f.key for f in version.fields}
+        keys = keys_of[version.id]
         extra = [k for k in REPORT_COUNTS if item[k] and k not in keys]
         if extra:
             result.errors.append((line, f"{', '.join(extra)}: gibt es in der Formularversion «{version.name}» "
@@ -87,13 +86,9 @@ def write_self_declarations(parsed, actor, result):
     versions = list(FormVersion.select().where(FormVersion.form_type == "self_declaration"))
     existing = {(d.municipality_id, d.year): d for d in SelfDeclaration.select()}
     for line, item in parsed:
-        muni = municipalities.get(item["bfs_nr"])
-        version = version_on(versions, date(item["year"], 1, 1))
+        muni, version = _municipality_and_version(line, item, municipalities, versions, date(item["year"], 1, 1),
+                                                  result)
         if muni is None:
-            result.errors.append((line, "bfs_nr: unbekannte BFS-Nummer."))
-            continue
-        if version is None:
-            result.errors.append((line, f"Keine Formularversion gültig am 01.01.{item['year']}."))
             continue
         key = (muni.id, item["year"])
         _historical(SelfDeclaration, existing.get(key),
@@ -101,3 +96,16 @@ def write_self_declarations(parsed, actor, result):
                      "answers_json": '{"imported": true}'},
                     item["submitted_on"], self_declaration_deadline(item["year"]), actor, result,
                     existing, key, line)
+
+
+def _municipality_and_version(line, item, municipalities, versions, day, result):
+    """The row's municipality and the form version valid on `day` (R18), or (None, None) with the error noted."""
+    muni = municipalities.get(item["bfs_nr"])
+    if muni is None:
+        result.errors.append((line, "bfs_nr: unbekannte BFS-Nummer."))
+        return None, None
+    version = version_on(versions, day)
+    if version is None:
+        result.errors.append((line, f"Keine Formularversion gültig am {day:%d.%m.%Y}."))
+        return None, None
+    return muni, version

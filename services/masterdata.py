@@ -22,6 +22,7 @@ from models import (
     Tariff,
     User,
 )
+from payouts.calendar import HalfYear
 
 from .errors import DomainError
 from .validation import bfs_problem, successor_problem, validity_problem
@@ -163,7 +164,7 @@ def check_form_version(version: FormVersion, before: dict | None = None, after: 
         raise DomainError("Diese Formularversion wird von eingereichten Formularen verwendet und kann nicht "
                           "mehr geändert werden; bitte eine neue Version erfassen und bei dieser nur das "
                           "Gültigkeitsende setzen (R18).")
-    periods = [date(r.year, 1 if r.half == 1 else 7, 1)
+    periods = [HalfYear(r.year, r.half).start
                for r in Report.select().where((Report.form_version == version.id) & (Report.status != "draft"))]
     periods += [date(d.year, 1, 1) for d in SelfDeclaration.select().where(
         (SelfDeclaration.form_version == version.id) & (SelfDeclaration.status != "draft"))]

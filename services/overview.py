@@ -62,7 +62,7 @@ def admin_overview(today: date) -> dict:
     for year, half, status, number in rows:
         grouped.setdefault((year, half), {})[status] = number
     period_status = [
-        PeriodStatus(p, sum(1 for m in municipalities if _valid_between(m, p.start, p.end)),
+        PeriodStatus(p, sum(1 for m in municipalities if m.exists_between(p.start, p.end)),
                      grouped.get((p.year, p.half), {}))
         for p in reversed(periods)
     ]
@@ -76,7 +76,7 @@ def admin_overview(today: date) -> dict:
     counted = {p.municipality_id for p in ForeignPopulation.select(ForeignPopulation.municipality)
                .where(ForeignPopulation.reference_date == reference)}
     missing_counts = [m for m in municipalities
-                      if _valid_between(m, date(base_year, 1, 1), date(base_year, 12, 31))
+                      if m.exists_between(date(base_year, 1, 1), date(base_year, 12, 31))
                       and not _counted(m, reference, counted, municipalities)]
     return {
         "counts": counts,
@@ -86,10 +86,6 @@ def admin_overview(today: date) -> dict:
         "reference_date": reference,
         "missing_counts": sorted(missing_counts, key=lambda m: m.bfs_nr),
     }
-
-
-def _valid_between(muni: Municipality, start: date, end: date) -> bool:
-    return (muni.valid_from is None or muni.valid_from <= end) and (muni.valid_to is None or muni.valid_to >= start)
 
 
 def _counted(muni: Municipality, reference: date, counted: set[int], municipalities) -> bool:

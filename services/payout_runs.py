@@ -40,17 +40,21 @@ def check_payout_date(payout_date: date, today: date) -> None:
                           {"payout_date": ["Höchstens der nächste Auszahlungstermin."]})
 
 
-def run_summary(run: PayoutRun) -> dict:
-    rows = (PayoutLine.select(PayoutLine.status, fn.COUNT(PayoutLine.id), fn.SUM(PayoutLine.amount))
-            .where(PayoutLine.run == run.id).group_by(PayoutLine.status).tuples())
-    summary = {"lines": 0, "total": ZERO}
-    for status, count, amount in rows:
-        summary["lines"] += count
+def run_summaries(runs: list[PayoutRun]) -> dict[int, dict]:
+    """Lines, payable total, blockers and withheld items per run, in one query for all runs."""
+    summaries = {run.id: {"lines": 0, "total": ZERO, "blockers": len(run.issues.get("blockers", [])),
+                          "withheld": len(run.issues.get("withheld", []))} for run in runs}
+    rows = (PayoutLine.select(PayoutLine.run, PayoutLine.status, fn.COUNT(PayoutLine.id), fn.SUM(PayoutLine.amount))
+            .where(PayoutLine.run.in_(list(summaries))).group_by(PayoutLine.run, PayoutLine.status).tuples())
+    for run_id, status, count, amount in rows:
+        summaries[run_id]["lines"] += count
         if status == "payable":
-            summary["total"] = PayoutLine.amount.python_value(amount or 0)
-    issues = run.issues
-    summary.update(blockers=len(issues.get("blockers", [])), withheld=len(issues.get("withheld", [])))
-    return summary
+            summaries[run_id]["total"] = PayoutLine.amount.python_value(amount or 0)
+    return summaries
+
+
+def run_summary(run: PayoutRun) -> dict:
+    return run_summaries([run])[run.id]
 
 
 def prepare(user: User, payout_date: date, today: date) -> PayoutRun:

@@ -8,6 +8,11 @@ def _active(model, day: date):
     return (model.valid_from <= day) & (model.valid_to.is_null() | (model.valid_to >= day))
 
 
+def responsible_ids(user, day: date) -> set[int]:
+    """The ids of `responsible_municipalities`, for access checks (one query)."""
+    return {m.id for m in responsible_municipalities(user, day)}
+
+
 def responsible_municipalities(user, day: date) -> list[Municipality]:
     """Their own municipalities, plus the members of contracts their municipality leads on `day`."""
     own = (Municipality.select(Municipality.id)

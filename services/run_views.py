@@ -46,9 +46,9 @@ class PayeeGroup:
         return sum((row.total for row in self.members.values()), ZERO)
 
 
-def group_by_payee(run: PayoutRun) -> tuple[list[PayeeGroup], list[PayoutLine]]:
-    """Payable lines summed per payee, member and column; other lines listed apart. Three queries."""
-    municipalities = {m.id: m for m in Municipality.select()}
+def group_by_payee(run: PayoutRun, municipalities: dict[int, Municipality]) -> tuple[list[PayeeGroup],
+                                                                                     list[PayoutLine]]:
+    """Payable lines summed per payee, member and column; other lines listed apart. One query."""
     groups: dict[int, PayeeGroup] = {}
     held = []
     for line in PayoutLine.select().where(PayoutLine.run == run.id).order_by(PayoutLine.id):

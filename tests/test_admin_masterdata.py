@@ -138,7 +138,7 @@ def test_r6_tariffs_of_a_kind_do_not_overlap(app):
     masterdata.check_tariff(tariff)
 
 
-def test_population_counts_are_of_31_december_and_not_negative(app, make_municipality):
+def test_r10_population_counts_are_of_31_december_and_not_negative(app, make_municipality):
     count = ForeignPopulation(municipality=make_municipality(), reference_date=date(2024, 6, 30), count=5)
     _raises(masterdata.check_population, count, field="reference_date", message="31. Dezember")
     count.reference_date = date(2024, 12, 31)
@@ -215,7 +215,7 @@ def test_admin_tariff_error_is_shown_next_to_the_field(client, auth):
     assert Tariff.select().count() == 5
 
 
-def test_clawback_needs_positive_amount_and_reason_and_records_the_decider(client, auth, make_municipality):
+def test_r16_clawback_needs_positive_amount_and_reason_and_records_the_decider(client, auth, make_municipality):
     admin = auth.login("admin")
     muni = make_municipality()
     bad = client.post("/admin/clawback/new/", data={"municipality": muni.id, "amount": "0", "reason": "x",
@@ -231,7 +231,7 @@ def test_clawback_needs_positive_amount_and_reason_and_records_the_decider(clien
     assert clawback.amount == Decimal("1200.50") and clawback.decided_by_id == admin.id
 
 
-def test_decision_on_a_report_that_was_not_late_is_refused(app, make_municipality, make_user):
+def test_r14_decision_on_a_report_that_was_not_late_is_refused(app, make_municipality, make_user):
     from models import Decision
 
     muni = make_municipality()

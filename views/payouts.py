@@ -11,27 +11,15 @@ from models import COMPONENTS, LINE_STATUSES, RUN_STATUSES, Municipality, Payout
 from payouts.calendar import next_payout_date
 from services import exports, payout_runs, run_views
 from services.errors import DomainError
-from services.responsibility import responsible_municipalities
+from services.responsibility import responsible_ids
+from views.access import get_municipality_or_404
 
 bp = Blueprint("payouts", __name__)
-READERS = ("admin", "accountant", "auditor")
+STAFF = ("admin", "accountant", "auditor")  # the canton's roles; officers see their own lines only
 
 
 def get_run_or_404(run_id: int) -> PayoutRun:
     return PayoutRun.get_or_none(PayoutRun.id == run_id) or abort(404)
-
-
-def get_municipality_for_user(municipality_id: int) -> Municipality:
-    """Officers see only municipalities they are responsible for today (R12); others 404, nothing revealed."""
-    municipality = Municipality.get_or_none(Municipality.id == municipality_id)
-    if municipality is None:
-        abort(404)
-    if current_user.role == "officer":
-        if municipality.id not in {m.id for m in responsible_municipalities(current_user, date.today())}:
-            abort(404)
-    elif current_user.role not in READERS:
-        abort(403)
-    return municipality
 
 
 def get_line_for_user(run_id: int, line_id: int) -> PayoutLine:
@@ -39,16 +27,16 @@ def get_line_for_user(run_id: int, line_id: int) -> PayoutLine:
     if line is None:
         abort(404)
     if current_user.role == "officer":
-        allowed = {m.id for m in responsible_municipalities(current_user, date.today())}
+        allowed = responsible_ids(current_user, date.today())
         if line.run.status == "draft" or not ({line.municipality_id, line.payee_id} & allowed):
             abort(404)
-    elif current_user.role not in READERS:
+    elif current_user.role not in STAFF:
         abort(403)
     return line
 
 
 @bp.route("/runs", methods=("GET", "POST"))
-@roles_required(*READERS)
+@roles_required(*STAFF)
 def runs():
     form = PrepareForm()
     if form.validate_on_submit():
@@ -64,17 +52,17 @@ def runs():
     elif form.is_submitted() and current_user.role != "admin":
         abort(403)
     runs_ = list(PayoutRun.select().order_by(PayoutRun.payout_date.desc()))
-    summaries = {run.id: payout_runs.run_summary(run) for run in runs_}
+    summaries = payout_runs.run_summaries(runs_)
     return render_template("payouts/runs.html", runs=runs_, summaries=summaries, form=form,
                            statuses=RUN_STATUSES, suggested=next_payout_date(date.today()))
 
 
 @bp.route("/runs/<int:run_id>")
-@roles_required(*READERS)
+@roles_required(*STAFF)
 def run_detail(run_id):
     run = get_run_or_404(run_id)
-    groups, held = run_views.group_by_payee(run)
     municipalities = {m.id: m for m in Municipality.select()}
+    groups, held = run_views.group_by_payee(run, municipalities)
     return render_template("payouts/run.html", run=run, groups=groups, held=held, columns=run_views.COLUMNS,
                            summary=payout_runs.run_summary(run), issues=run.issues, municipalities=municipalities,
                            statuses=RUN_STATUSES, components=COMPONENTS, line_statuses=LINE_STATUSES,
@@ -82,7 +70,7 @@ def run_detail(run_id):
 
 
 @bp.route("/runs/<int:run_id>/lines")
-@roles_required(*READERS)
+@roles_required(*STAFF)
 def run_lines(run_id):
     run = get_run_or_404(run_id)
     return render_template("payouts/lines.html", run=run, lines=payout_runs.lines_of(run), components=COMPONENTS,
@@ -141,7 +129,7 @@ def line_detail(run_id, line_id):
 
 @bp.route("/municipalities/<int:municipality_id>/payouts")
 def municipality_history(municipality_id):
-    municipality = get_municipality_for_user(municipality_id)
+    municipality = get_municipality_or_404(municipality_id)
     statuses = ("approved", "booked") if current_user.role == "officer" else ("draft", "approved", "booked")
     return render_template("payouts/municipality.html", municipality=municipality,
                            lines=run_views.history(municipality, statuses), components=COMPONENTS,
@@ -149,7 +137,7 @@ def municipality_history(municipality_id):
 
 
 @bp.route("/budgets/<int:year>")
-@roles_required(*READERS)
+@roles_required(*STAFF)
 def budget(year):
     if not 2017 <= year <= 2100:
         abort(404)
@@ -164,7 +152,7 @@ def _xlsx(data: bytes, filename: str) -> Response:
 
 
 @bp.route("/runs/<int:run_id>/auszahlungsliste.xlsx")
-@roles_required(*READERS)
+@roles_required(*STAFF)
 def run_export(run_id):
     run = get_run_or_404(run_id)
     draft = "ENTWURF_" if run.status == "draft" else ""
@@ -176,8 +164,8 @@ def contributions_export(year):
     if not 2018 <= year <= 2100:
         abort(404)
     if current_user.role == "officer":
-        own = {m.id for m in responsible_municipalities(current_user, date.today())}
+        own = responsible_ids(current_user, date.today())
         return _xlsx(exports.contributions(year, own), f"Anhang1_{year}_eigene_Gemeinden.xlsx")
-    if current_user.role not in READERS:
+    if current_user.role not in STAFF:
         abort(403)
     return _xlsx(exports.contributions(year), f"Anhang1_{year}.xlsx")

@@ -19,11 +19,10 @@ from payouts.calendar import HalfYear, self_declaration_deadline
 from services import submissions
 from services.errors import DomainError
 from services.portal import municipality_overview, officer_overview
-from services.responsibility import responsible_municipalities
+from views.access import get_municipality_or_404
 
 bp = Blueprint("portal", __name__)
 EDITORS = ("officer", "admin")
-READERS = ("officer", "admin", "auditor", "accountant")
 
 
 class ReturnForm(FlaskForm):
@@ -50,19 +49,6 @@ class Target:
     @property
     def exists(self) -> bool:
         return self.document.id is not None
-
-
-def get_municipality_or_404(municipality_id: int) -> Municipality:
-    """Officers: only municipalities they are responsible for today (R12). Others read per role."""
-    if current_user.role not in READERS:
-        abort(403)
-    municipality = Municipality.get_or_none(Municipality.id == municipality_id)
-    if municipality is None:
-        abort(404)
-    if current_user.role == "officer" and municipality.id not in {
-            m.id for m in responsible_municipalities(current_user, date.today())}:
-        abort(404)
-    return municipality
 
 
 def report_target(municipality_id: int, year: int, half: int) -> Target:
