@@ -1,10 +1,10 @@
 """Load test (issue 7): simulated officers, admins and accountants against gunicorn on loopback.
 
-    .venv/bin/python bench/load.py --users 50 --seconds 300
+    .venv/bin/python bench/load.py --users 50 --seconds 300 [--think 1]
 
 Builds a synthetic canton of 106 municipalities in a temporary SQLite database, serves the app with
 gunicorn (2 workers × 4 threads) and lets each user loop over the pages of their role for the given
-time. Prints requests/s, p50/p95/p99 and errors (the README records a run).
+time (without pauses unless --think is given). Prints requests/s, p50/p95/p99 and errors (the README records a run).
 """
 import argparse
 import sys
@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
 from auth.passwords import hash_password  # noqa: E402
-from bench.run import PASSWORD, load, serve  # noqa: E402
+from bench.latency import PASSWORD, SECRET, load, serve  # noqa: E402
 from bench.synthetic import build  # noqa: E402
 from models import Municipality, User, db  # noqa: E402
 from models.schema import upgrade  # noqa: E402
@@ -26,7 +26,7 @@ from services.reference_data import load_reference_data  # noqa: E402
 
 
 def prepare_database(url: str) -> dict[str, list[str]]:
-    app = create_app({"TESTING": True, "SECRET_KEY": "load-secret-key-0123456789-abcdefghijkl", "DATABASE_URL": url})
+    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "DATABASE_URL": url})
     with app.app_context():
         db.connect(reuse_if_open=True)
         upgrade()
@@ -49,20 +49,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=300)
+    parser.add_argument("--think", type=float, default=0.0, help="mean pause between a user's requests, seconds")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/load.db"
         mixes = prepare_database(url)
         emails = {"officer": "ib1000@bench.example", "admin": "admin@bench.example",
                   "accountant": "konto@bench.example"}
-        process, base = serve("app:create_app()", {
-            "DATABASE_URL": url, "SECRET_KEY": "load-secret-key-0123456789-abcdefghijkl",
+        process, port = serve("app:create_app()", {
+            "DATABASE_URL": url, "SECRET_KEY": SECRET,
             "LOGIN_LIMIT_PER_IP": "10000 per minute", "LOGIN_LIMIT_PER_ACCOUNT": "10000 per minute",
             "SESSION_IDLE_MINUTES": "60"})
         roles = ["officer"] * 3 + ["admin"] + ["accountant"]
         try:
-            result = load(base, [(emails[role], mixes[role]) for role in roles], clients=args.users,
-                          seconds=args.seconds)
+            result = load(port, [(emails[role], mixes[role]) for role in roles], clients=args.users,
+                          seconds=args.seconds, think=args.think)
         finally:
             process.terminate()
             process.wait()

@@ -81,6 +81,33 @@ def test_state_changing_posts_are_refused_without_csrf_token(make_app, make_user
     assert response.status_code == 302 and Municipality.select().count() == 1
 
 
+def test_list_page_delete_form_carries_id_return_url_and_csrf_token(make_app, make_user, make_municipality):
+    """The row's delete form is plain HTML (issue 8: speed); posted as a browser would, it deletes that row."""
+    from models.schema import upgrade
+    from services.audit import Actor
+    from services.reference_data import load_reference_data
+
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        upgrade()
+        load_reference_data(Actor.cli("t"))
+    client = app.test_client()
+    user = make_user("admin")
+    keep, doomed = make_municipality(name="Bleibt"), make_municipality(name="Weg")
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    html = client.get("/admin/municipality/").get_data(as_text=True)
+    forms = re.findall(r'<form class="icon" method="POST" action="([^"]+)">(.*?)</form>', html, re.S)
+    assert len(forms) == 2
+    action, fields = next((a, f) for a, f in forms if f'name="id" value="{doomed.id}"' in f)
+    data = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', fields))
+    assert set(data) == {"id", "url", "csrf_token"} and data["url"].startswith("/admin/municipality/")
+    assert client.post(action, data={**data, "csrf_token": ""}).status_code == 400
+    assert client.post(action, data=data).status_code == 302
+    assert Municipality.get_or_none(Municipality.id == doomed.id) is None
+    assert Municipality.get_or_none(Municipality.id == keep.id) is not None
+
+
 def test_application_pages_have_a_csp_without_inline_script(client, auth):
     auth.login("accountant")
     response = client.get("/runs")
