@@ -144,12 +144,14 @@ def scenario(url: str, scale: int) -> dict:
         client = app.test_client()
         municipality = Municipality.get(Municipality.bfs_nr == 1000)
         pages = {}
-        for email, urls in ((users["officer"].email, ["/", f"/gemeinden/{municipality.id}/reporting/2025/2"]),
-                            (users["admin"].email, ["/admin/municipality/"])):
+        first = municipality.id
+        for email, urls in ((users["officer"].email, ["/", "/gemeinden/<id>/reporting/2025/2"]),
+                            (users["admin"].email, ["/admin/municipality/", "/runs/<run>", "/runs/<run>/lines"])):
             client.post("/login", data={"email": email, "password": PASSWORD})
-            for page_url in urls:
-                client.get(page_url)
-                pages[page_url.replace(str(municipality.id), "<id>")] = measure(lambda u=page_url: client.get(u))
+            for key in urls:
+                page_url = key.replace("<id>", str(first)).replace("<run>", str(run.id))
+                assert client.get(page_url).status_code == 200, page_url
+                pages[key] = measure(lambda u=page_url: client.get(u))
             client.post("/logout")
         results["pages"] = pages
         results["first_id"] = municipality.id

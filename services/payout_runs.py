@@ -209,7 +209,28 @@ def budget_year(year: int) -> BudgetYear:
                       [(r, amount) for r, amount in runs if r.status in ("approved", "booked")])
 
 
+@dataclass(frozen=True)
+class LinePage:
+    lines: list
+    page: int
+    pages: int
+    total: int
+    first: int  # 1-based number of the first line shown
+
+
+def lines_page(run: PayoutRun, page: int, per_page: int = 200) -> LinePage:
+    """One page of a run's lines (a national run has 8,000 and more): two queries, whatever the page."""
+    total = PayoutLine.select().where(PayoutLine.run == run.id).count()
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    return LinePage(list(lines_of(run).paginate(page, per_page)), page, pages, total, (page - 1) * per_page + 1)
+
+
 def lines_of(run: PayoutRun):
-    return (PayoutLine.select(PayoutLine, Municipality).join(Municipality, on=PayoutLine.municipality)
+    """A run's lines with their municipality and payee loaded in the same query."""
+    payee = Municipality.alias()
+    return (PayoutLine.select(PayoutLine, Municipality, payee)
+            .join(Municipality, on=PayoutLine.municipality)
+            .switch(PayoutLine).join(payee, on=PayoutLine.payee)
             .where(PayoutLine.run == run.id).order_by(PayoutLine.payee, Municipality.bfs_nr, PayoutLine.component,
                                                       PayoutLine.period))

@@ -77,7 +77,10 @@ def clauses(rule: str) -> list[tuple[str, str]]:
 
 def history(municipality: Municipality, statuses=("approved", "booked")):
     """Lines of a municipality, or paid to it, in runs of the given statuses, newest run first."""
-    return (PayoutLine.select(PayoutLine, PayoutRun).join(PayoutRun)
+    own, payee = Municipality.alias(), Municipality.alias()
+    return (PayoutLine.select(PayoutLine, PayoutRun, own, payee).join(PayoutRun)
+            .switch(PayoutLine).join(own, on=PayoutLine.municipality)
+            .switch(PayoutLine).join(payee, on=PayoutLine.payee)
             .where(((PayoutLine.municipality == municipality.id) | (PayoutLine.payee == municipality.id))
                    & PayoutRun.status.in_(statuses))
             .order_by(PayoutRun.payout_date.desc(), PayoutLine.component, PayoutLine.period))

@@ -204,6 +204,26 @@ def test_run_pages_prepare_approve_and_explain(app, client, auth, make_municipal
     assert PayoutRun.get().status == "booked"
 
 
+def test_run_lines_are_paged_in_the_runs_order_without_gaps(app, client, auth, make_municipality, make_user):
+    """A national run has 8,000 lines: the list is paged; every line appears exactly once, page after page."""
+    for bfs in (2601, 2602, 2603):
+        _report(_town(make_municipality, make_user, bfs=bfs), 2023, 2, 8, 3, 2, 1)
+    run = payout_runs.prepare(make_user("admin"), date(2024, 3, 31), TODAY)
+    everything = [line.id for line in payout_runs.lines_of(run)]
+    assert len(everything) > 5
+    pages = [payout_runs.lines_page(run, n, per_page=2) for n in range(1, 10)]
+    assert pages[0].pages == -(-len(everything) // 2) and pages[0].total == len(everything)
+    assert [line.id for p in pages[:pages[0].pages] for line in p.lines] == everything
+    assert pages[-1].page == pages[0].pages  # past the end: the last page, not an empty one
+    assert payout_runs.lines_page(run, -3, per_page=2).page == 1
+    assert all(line.payee.name and line.municipality.name for line in pages[0].lines)
+    auth.login("accountant")
+    page = client.get(f"/runs/{run.id}/lines?seite=1").get_data(as_text=True)
+    assert f"Zeilen 1–{len(everything)} von {len(everything)}" in page and "Seite 1 von 1" in page
+    assert "Weiter" not in page
+    assert client.get(f"/runs/{run.id}/lines?seite=abc").status_code == 200
+
+
 def test_prepare_form_shows_the_error_next_to_the_field(client, auth):
     auth.login("admin")
     page = client.post("/runs", data={"payout_date": "2026-04-30"}).get_data(as_text=True)

@@ -1,7 +1,7 @@
 """Payout runs, line explanations, municipality histories and budgets (issue 5)."""
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
 
 from auth.guards import roles_required
@@ -73,8 +73,8 @@ def run_detail(run_id):
 @roles_required(*STAFF)
 def run_lines(run_id):
     run = get_run_or_404(run_id)
-    return render_template("payouts/lines.html", run=run, lines=payout_runs.lines_of(run), components=COMPONENTS,
-                           line_statuses=LINE_STATUSES)
+    return render_template("payouts/lines.html", run=run, components=COMPONENTS, line_statuses=LINE_STATUSES,
+                           page=payout_runs.lines_page(run, request.args.get("seite", 1, type=int)))
 
 
 def _act(run_id, action, message):
