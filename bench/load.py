@@ -3,7 +3,7 @@
     .venv/bin/python bench/load.py --users 50 --seconds 300 [--think 1]
 
 Builds a synthetic canton of 106 municipalities in a temporary SQLite database, serves the app with
-gunicorn (2 workers × 4 threads) and lets each user loop over the pages of their role for the given
+gunicorn (4 sync workers) and lets each user loop over the pages of their role for the given
 time (without pauses unless --think is given). Prints requests/s, p50/p95/p99 and errors (the README records a run).
 """
 import argparse

@@ -253,7 +253,7 @@ def report(all_results: dict, latencies: dict, path: Path) -> None:
                              f"{ms(a['p95'])} | {a['rps']:.0f} | {a['errors']} | {ms(b['p50'])} | {ms(b['p95'])} | "
                              f"{b['rps']:.0f} | {a['p95'] / b['p95']:.1f} |")
         lines += ["", "Pages in the mix: officer home, report form (officer), admin municipality list, runs list; "
-                  "each client keeps its connection and session. Think time: 0.5–1.5 s, uniformly drawn.", "",
+                  "each client keeps its session. Think time: 0.5–1.5 s, uniformly drawn.", "",
                   saturation_note(latencies)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

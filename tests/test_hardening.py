@@ -57,7 +57,8 @@ def test_admin_cannot_lock_themselves_out(client, auth):
     assert "eigene Rolle" in page and User.get_by_id(admin.id).role == "admin"
 
 
-def test_state_changing_posts_are_refused_without_csrf_token(make_app, make_user, make_municipality):
+def _admin_with_csrf(make_app, make_user):
+    """A client of an app with CSRF protection on, logged in as an admin the way a browser does it."""
     from models.schema import upgrade
     from services.audit import Actor
     from services.reference_data import load_reference_data
@@ -70,6 +71,11 @@ def test_state_changing_posts_are_refused_without_csrf_token(make_app, make_user
     user = make_user("admin")
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
     client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    return client
+
+
+def test_state_changing_posts_are_refused_without_csrf_token(make_app, make_user, make_municipality):
+    client = _admin_with_csrf(make_app, make_user)
     for url, data in (("/runs", {"payout_date": "2026-03-31"}), ("/admin/municipality/new/",
                       {"bfs_nr": "2601", "name": "X", "district": "Y"}), ("/logout", {}),
                       ("/admin/import/confirm", {"kind": "population", "token": "0" * 32})):
@@ -83,19 +89,8 @@ def test_state_changing_posts_are_refused_without_csrf_token(make_app, make_user
 
 def test_list_page_delete_form_carries_id_return_url_and_csrf_token(make_app, make_user, make_municipality):
     """The row's delete form is plain HTML (issue 8: speed); posted as a browser would, it deletes that row."""
-    from models.schema import upgrade
-    from services.audit import Actor
-    from services.reference_data import load_reference_data
-
-    app = make_app(WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        upgrade()
-        load_reference_data(Actor.cli("t"))
-    client = app.test_client()
-    user = make_user("admin")
+    client = _admin_with_csrf(make_app, make_user)
     keep, doomed = make_municipality(name="Bleibt"), make_municipality(name="Weg")
-    token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
     html = client.get("/admin/municipality/").get_data(as_text=True)
     forms = re.findall(r'<form class="icon" method="POST" action="([^"]+)">(.*?)</form>', html, re.S)
     assert len(forms) == 2
