@@ -11,6 +11,7 @@ from payouts.loader import load_inputs
 from payouts.rules import compute, invoice_due
 from payouts.writer import issues_payload, replace_lines
 
+from . import paging
 from .audit import Actor, record, snapshot
 from .errors import DomainError
 from .masterdata import check_budget, check_clawback
@@ -209,21 +210,10 @@ def budget_year(year: int) -> BudgetYear:
                       [(r, amount) for r, amount in runs if r.status in ("approved", "booked")])
 
 
-@dataclass(frozen=True)
-class LinePage:
-    lines: list
-    page: int
-    pages: int
-    total: int
-    first: int  # 1-based number of the first line shown
-
-
-def lines_page(run: PayoutRun, page: int, per_page: int = 200) -> LinePage:
-    """One page of a run's lines (a national run has 8,000 and more): two queries, whatever the page."""
+def lines_page(run: PayoutRun, page: int, per_page: int = 200) -> paging.Page:
+    """One page of a run's lines: two queries, whatever the page."""
     total = PayoutLine.select().where(PayoutLine.run == run.id).count()
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    return LinePage(list(lines_of(run).paginate(page, per_page)), page, pages, total, (page - 1) * per_page + 1)
+    return paging.of_query(lines_of(run), total, page, per_page)
 
 
 def lines_of(run: PayoutRun):

@@ -46,12 +46,15 @@ class PayeeGroup:
         return sum((row.total for row in self.members.values()), ZERO)
 
 
-def group_by_payee(run: PayoutRun, municipalities: dict[int, Municipality]) -> tuple[list[PayeeGroup],
-                                                                                     list[PayoutLine]]:
+def group_by_payee(run: PayoutRun, municipalities: dict[int, Municipality]) -> tuple[list[PayeeGroup], list]:
     """Payable lines summed per payee, member and column; other lines listed apart. One query."""
     groups: dict[int, PayeeGroup] = {}
     held = []
-    for line in PayoutLine.select().where(PayoutLine.run == run.id).order_by(PayoutLine.id):
+    # Named tuples of the needed columns: a national run has 8,000 lines, model instances cost 4× as much.
+    for line in (PayoutLine.select(PayoutLine.id, PayoutLine.municipality.alias("municipality_id"),
+                                   PayoutLine.payee.alias("payee_id"), PayoutLine.component, PayoutLine.period,
+                                   PayoutLine.amount, PayoutLine.status)
+                 .where(PayoutLine.run == run.id).order_by(PayoutLine.id).namedtuples()):
         if line.status != "payable":
             held.append(line)
             continue

@@ -213,10 +213,10 @@ def test_run_lines_are_paged_in_the_runs_order_without_gaps(app, client, auth, m
     assert len(everything) > 5
     pages = [payout_runs.lines_page(run, n, per_page=2) for n in range(1, 10)]
     assert pages[0].pages == -(-len(everything) // 2) and pages[0].total == len(everything)
-    assert [line.id for p in pages[:pages[0].pages] for line in p.lines] == everything
+    assert [line.id for p in pages[:pages[0].pages] for line in p.items] == everything
     assert pages[-1].page == pages[0].pages  # past the end: the last page, not an empty one
     assert payout_runs.lines_page(run, -3, per_page=2).page == 1
-    assert all(line.payee.name and line.municipality.name for line in pages[0].lines)
+    assert all(line.payee.name and line.municipality.name for line in pages[0].items)
     auth.login("accountant")
     page = client.get(f"/runs/{run.id}/lines?seite=1").get_data(as_text=True)
     assert f"Zeilen 1–{len(everything)} von {len(everything)}" in page and "Seite 1 von 1" in page

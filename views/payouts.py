@@ -9,12 +9,13 @@ from auth.session import REAUTH_MESSAGE, login_is_fresh
 from forms.payouts import PrepareForm, RunActionForm
 from models import COMPONENTS, LINE_STATUSES, RUN_STATUSES, Municipality, PayoutLine, PayoutRun, Report
 from payouts.calendar import next_payout_date
-from services import exports, payout_runs, run_views
+from services import exports, paging, payout_runs, run_views
 from services.errors import DomainError
 from services.responsibility import responsible_ids
 from views.access import get_municipality_or_404
 
 bp = Blueprint("payouts", __name__)
+PAYEES_PER_PAGE = 100
 STAFF = ("admin", "accountant", "auditor")  # the canton's roles; officers see their own lines only
 
 
@@ -61,9 +62,10 @@ def runs():
 @roles_required(*STAFF)
 def run_detail(run_id):
     run = get_run_or_404(run_id)
-    municipalities = {m.id: m for m in Municipality.select()}
+    municipalities = {m.id: m for m in Municipality.select(Municipality.id, Municipality.bfs_nr, Municipality.name)}
     groups, held = run_views.group_by_payee(run, municipalities)
-    return render_template("payouts/run.html", run=run, groups=groups, held=held, columns=run_views.COLUMNS,
+    payees = paging.of_list(groups, request.args.get("seite", 1, type=int), PAYEES_PER_PAGE)
+    return render_template("payouts/run.html", run=run, payees=payees, held=held, columns=run_views.COLUMNS,
                            summary=payout_runs.run_summary(run), issues=run.issues, municipalities=municipalities,
                            statuses=RUN_STATUSES, components=COMPONENTS, line_statuses=LINE_STATUSES,
                            action_form=RunActionForm(version=run.version))
