@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from peewee import fn
+from peewee import Select, fn
 
 from models import (
     AuditEntry,
@@ -16,6 +16,7 @@ from models import (
     SelfDeclaration,
     Tariff,
     User,
+    db,
 )
 from payouts.calendar import HalfYear, next_payout_date
 
@@ -37,18 +38,13 @@ class PeriodStatus:
 
 def admin_overview(today: date) -> dict:
     """Everything in a constant number of queries, whatever the number of municipalities."""
-    counts = [
-        ("Gemeinden", Municipality.select().count()),
-        ("Benutzer", User.select().count()),
-        ("Zusammenarbeitsverträge", Contract.select().count()),
-        ("Tarife", Tariff.select().count()),
-        ("Ausländerbestände", ForeignPopulation.select().count()),
-        ("Formularversionen", FormVersion.select().count()),
-        ("Reportings", Report.select().count()),
-        ("Selbstdeklarationen", SelfDeclaration.select().count()),
-        ("Rückforderungen", Clawback.select().count()),
-        ("Audit-Einträge", AuditEntry.select().count()),
-    ]
+    tables = [("Gemeinden", Municipality), ("Benutzer", User), ("Zusammenarbeitsverträge", Contract),
+               ("Tarife", Tariff), ("Ausländerbestände", ForeignPopulation), ("Formularversionen", FormVersion),
+               ("Reportings", Report), ("Selbstdeklarationen", SelfDeclaration), ("Rückforderungen", Clawback),
+               ("Audit-Einträge", AuditEntry)]
+    # One statement of ten sub-selects instead of ten round trips.
+    totals = db.execute(Select(columns=[model.select(fn.COUNT(model.id)) for _, model in tables])).fetchone()
+    counts = [(label, total) for (label, _), total in zip(tables, totals, strict=True)]
     current = HalfYear.containing(today)
     periods = [current]
     while len(periods) < 3:

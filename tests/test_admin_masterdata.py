@@ -360,3 +360,6 @@ def test_start_page_counts_predecessors_for_a_new_municipality(app, make_municip
     overview = admin_overview(date(2027, 1, 10))  # next run 31.03.2027 needs 31.12.2025
     assert new.name not in [m.name for m in overview["missing_counts"]]  # R26
     assert FormField.select().count() > 0
+    counts = dict(overview["counts"])  # ten totals read in one statement
+    assert counts["Gemeinden"] == 3 and counts["Ausländerbestände"] == 2 and counts["Reportings"] == 0
+    assert counts["Formularversionen"] == FormVersion.select().count() > 0
