@@ -40,30 +40,23 @@ TODAY = date(2026, 11, 25)
 PAYOUT = date(2026, 3, 31)
 
 
-def measure(fn, runs=RUNS):
-    """Median seconds of `runs` calls and the statement count of the last one."""
-    times, queries = [], 0
+def measure_turns(*fns, runs=RUNS) -> list[tuple[float, int]]:
+    """Per function: median seconds of `runs` calls and the statement count of the last one. Several
+    functions are called turn about, so that the load of this shared machine hits them alike (a ratio)."""
+    times: list[list[float]] = [[] for _ in fns]
+    queries = [0] * len(fns)
     for _ in range(runs):
-        with count_queries() as counter:
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-        queries = counter.count
-    return statistics.median(times), queries
-
-
-def measure_alternating(first, second, runs=RUNS + 2):
-    """Two measures taken turn about, so that the load of this shared machine hits both alike (the ratio)."""
-    times: tuple[list, list] = ([], [])
-    queries = [0, 0]
-    for _ in range(runs):
-        for index, fn in enumerate((first, second)):
+        for index, fn in enumerate(fns):
             with count_queries() as counter:
                 start = time.perf_counter()
                 fn()
                 times[index].append(time.perf_counter() - start)
             queries[index] = counter.count
-    return [(statistics.median(times[i]), queries[i]) for i in (0, 1)]
+    return [(statistics.median(t), q) for t, q in zip(times, queries, strict=True)]
+
+
+def measure(fn) -> tuple[float, int]:
+    return measure_turns(fn)[0]
 
 
 def raw_payout_list(rows_payees, rows_details) -> bytes:
@@ -129,8 +122,8 @@ def scenario(url: str, scale: int) -> dict:
         details = [list(r) for r in workbook.worksheets[1].iter_rows(values_only=True)]
         workbook.close()
         results["payees"] = len(payees) - 2
-        results["export"], results["raw"] = measure_alternating(lambda: exports.payout_list(run),
-                                                                lambda: raw_payout_list(payees, details))
+        results["export"], results["raw"] = measure_turns(lambda: exports.payout_list(run),
+                                                          lambda: raw_payout_list(payees, details), runs=RUNS + 2)
         bfs = [m.bfs_nr for m in Municipality.select(Municipality.bfs_nr)]
         years = iter(range(2030, 2030 + RUNS))
 

@@ -66,7 +66,8 @@ def run_detail(run_id):
     groups, held = run_views.group_by_payee(run, municipalities)
     payees = paging.of_list(groups, request.args.get("seite", 1, type=int), PAYEES_PER_PAGE)
     return render_template("payouts/run.html", run=run, payees=payees, held=held, columns=run_views.COLUMNS,
-                           summary=payout_runs.run_summary(run), issues=run.issues, municipalities=municipalities,
+                           total=sum((group.total for group in groups), run_views.ZERO),  # the lines just read
+                           issues=run.issues, municipalities=municipalities,
                            statuses=RUN_STATUSES, components=COMPONENTS, line_statuses=LINE_STATUSES,
                            action_form=RunActionForm(version=run.version))
 
