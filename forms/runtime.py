@@ -4,7 +4,7 @@ import re
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, StopValidation
 from wtforms.widgets import NumberInput
 
 from models import FormField, FormVersion
@@ -67,8 +67,19 @@ class YesNoField(RadioField):
         return {"yes": True, "no": False}.get(self.data)
 
 
+class Filled(InputRequired):
+    """InputRequired that counts blanks as empty: the values are stripped before saving, so " " would
+    pass the check and then be stored as a missing answer (found by the fuzz test)."""
+
+    def __call__(self, form, field):
+        if field.raw_data and str(field.raw_data[0]).strip():
+            return
+        field.errors[:] = []
+        raise StopValidation(self.message)
+
+
 def _required(field: FormField):
-    return [InputRequired(f"Bitte «{field.label}» ausfüllen.")] if field.required else [Optional()]
+    return [Filled(f"Bitte «{field.label}» ausfüllen.")] if field.required else [Optional()]
 
 
 def _field_for(spec: FormField):

@@ -165,6 +165,7 @@ def test_r20_more_interpreters_than_interviews_need_a_justification(client, auth
 @pytest.mark.parametrize("value, message", [
     ("-1", "nicht kleiner als 0"), ("1.5", "ganze Zahl"), ("100001", "nicht grösser als 100’000"),
     ("viele", "ganze Zahl"), ("１２", "ganze Zahl"), ("", "ausfüllen"), ("1e3", "ganze Zahl"),
+    (" ", "ausfüllen"), ("\t \n", "ausfüllen"),  # blanks are empty, not a saved missing answer (fuzz finding)
 ])
 def test_bad_counts_get_a_german_message_next_to_the_field(client, auth, lead_setup, value, message):
     auth.login(user=lead_setup["officer"])
