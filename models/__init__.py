@@ -10,14 +10,17 @@ from .foreign_population import ForeignPopulation
 from .form_field import FIELD_TYPES, FormField
 from .form_version import FORM_TYPES, FormVersion
 from .invoice import Invoice
+from .ledger_entry import LedgerEntry
 from .municipality import Municipality
 from .officer_assignment import OfficerAssignment
 from .payout_line import COMPONENTS, LINE_STATUSES, PayoutLine
 from .payout_run import RUN_STATUSES, PayoutRun
 from .report import STATUSES, Report
+from .run_payee import RunPayee
 from .sample import Sample
 from .schema_version import SchemaVersion
 from .self_declaration import SelfDeclaration
+from .setting import GO_LIVE, Setting
 from .status_change import StatusChange
 from .tariff import TARIFF_KINDS, Tariff
 from .user import ROLES, User, utcnow
@@ -44,10 +47,13 @@ ALL_MODELS = [
     Budget,
     AuditEntry,
     Sample,
+    Setting,
+    RunPayee,
+    LedgerEntry,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
-    "ALL_MODELS", "BaseModel", "MoneyField", "db", "to_decimal", "utcnow",
+    "ALL_MODELS", "GO_LIVE", "BaseModel", "MoneyField", "db", "to_decimal", "utcnow",
     "COMPONENTS", "DECISION_KINDS", "FIELD_TYPES", "FORM_TYPES", "LINE_STATUSES", "PAYEES",
     "ROLES", "RUN_STATUSES", "STATUSES", "TARIFF_KINDS",
 ]

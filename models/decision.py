@@ -11,6 +11,7 @@ DECISION_KINDS = {
     "refuse_late_report": "Zahlung für verspätetes Reporting verweigert",
     "pay_late_report": "Verspätetes Reporting wird bezahlt",
     "refuse_contribution": "Beitrag verweigert (§4.7)",
+    "pay_after_close": "Zahlung nach Jahresabschluss bewilligt (R17)",
 }
 
 
@@ -26,6 +27,9 @@ class Decision(BaseModel):
     reason = TextField(constraints=[Check("length(reason) > 0")])
     decided_on = DateField()
     decided_by = ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    # schema v4: a refusal of a contribution (§4.7) names the component and the period it refuses
+    component = TextField(null=True)  # "fees" (all fees of a half-year) or "base_contribution"
+    period = TextField(null=True)  # "2026-H1" or "2026"
     created_at = DateTimeField(default=utcnow)
 
     def __str__(self):

@@ -37,6 +37,11 @@ class PayoutLine(BaseModel):
     explanation = TextField()
     report = ForeignKeyField(Report, null=True, backref="payout_lines", on_delete="RESTRICT")
     clawback = ForeignKeyField(Clawback, null=True, backref="offsets", on_delete="RESTRICT")
+    # schema v4: what the line credits to the ledger when its run is approved (R15): signed quantity and
+    # gross amount, whatever part of it is offset or invoiced, and the ledger revision it was computed against.
+    ledger_quantity = IntegerField(null=True)
+    ledger_amount = MoneyField(null=True)
+    revision = IntegerField(null=True)
 
     class Meta:
         indexes = ((("run", "municipality", "component", "period"), True),)

@@ -22,6 +22,7 @@ class PayoutRun(BaseModel):
     booked_at = DateTimeField(null=True)
     version = IntegerField(default=1)
     issues_json = TextField(default="{}")  # schema v3: blockers, withheld items, invoice drafts
+    fingerprint = TextField(default="")  # schema v4: what the run was computed from (issue 13)
 
     @property
     def issues(self) -> dict:

@@ -2,10 +2,22 @@
 from dataclasses import dataclass
 from typing import Callable
 
-from peewee import PostgresqlDatabase, TextField
+from peewee import DateTimeField, IntegerField, PostgresqlDatabase, TextField
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
-from . import ALL_MODELS, AuditEntry, Municipality, SchemaVersion, db
+from . import (
+    ALL_MODELS,
+    DECISION_KINDS,
+    AuditEntry,
+    Decision,
+    LedgerEntry,
+    Municipality,
+    MoneyField,
+    RunPayee,
+    SchemaVersion,
+    Setting,
+    db,
+)
 
 
 @dataclass(frozen=True)
@@ -46,10 +58,61 @@ def _v3_down():
     migrate(_migrator().drop_column("payout_run", "issues_json"))
 
 
+def _decision_kinds_sql(kinds) -> str:
+    return "kind IN ('" + "','".join(kinds) + "')"
+
+
+_V4_OLD_DECISION_KINDS = ("refuse_late_report", "pay_late_report", "refuse_contribution")
+_V4_COLUMNS = [
+    ("payout_run", "fingerprint", lambda: TextField(default="")),
+    ("payout_line", "ledger_quantity", lambda: IntegerField(null=True)),
+    ("payout_line", "ledger_amount", lambda: MoneyField(null=True)),
+    ("payout_line", "revision", lambda: IntegerField(null=True)),
+    ("decision", "component", lambda: TextField(null=True)),
+    ("decision", "period", lambda: TextField(null=True)),
+    ("budget", "closed_at", lambda: DateTimeField(null=True)),
+    ("budget", "closed_by", lambda: TextField(null=True)),
+    ("budget", "surplus", lambda: MoneyField(null=True)),
+]
+
+
+def _set_decision_kinds(kinds) -> None:
+    """Widen or narrow the CHECK of decision.kind (SQLite cannot alter a CHECK: the table is rebuilt)."""
+    if isinstance(db.obj, PostgresqlDatabase):
+        db.execute_sql("ALTER TABLE decision DROP CONSTRAINT IF EXISTS decision_kind_check")
+        db.execute_sql(f"ALTER TABLE decision ADD CONSTRAINT decision_kind_check CHECK ({_decision_kinds_sql(kinds)})")
+        return
+    sql = db.execute_sql("SELECT sql FROM sqlite_master WHERE type='table' AND name='decision'").fetchone()[0]
+    old = sql[sql.index("kind IN ("):]
+    old = old[:old.index(")") + 1]
+    columns = [row[1] for row in db.execute_sql("PRAGMA table_info(decision)").fetchall()]
+    db.execute_sql("ALTER TABLE decision RENAME TO decision_rebuild")
+    db.execute_sql(sql.replace(old, _decision_kinds_sql(kinds)))
+    names = ", ".join(f'"{c}"' for c in columns)
+    db.execute_sql(f"INSERT INTO decision ({names}) SELECT {names} FROM decision_rebuild")
+    db.execute_sql("DROP TABLE decision_rebuild")
+
+
+def _v4_up():
+    migrator = _migrator()
+    migrate(*[migrator.add_column(table, column, make()) for table, column, make in _V4_COLUMNS])
+    _set_decision_kinds(DECISION_KINDS)
+    db.create_tables([Setting, RunPayee, LedgerEntry], safe=True)
+
+
+def _v4_down():
+    db.drop_tables([LedgerEntry, RunPayee, Setting])
+    _set_decision_kinds(_V4_OLD_DECISION_KINDS)
+    migrator = _migrator()
+    migrate(*[migrator.drop_column(table, column) for table, column, _make in _V4_COLUMNS])
+
+
 MIGRATIONS = [
     Migration(1, "Ausgangsschema", _v1_up, _v1_down),
     Migration(2, "Korrespondenzperson der Gemeinde (§4.5.1)", _v2_up, _v2_down),
     Migration(3, "Blocker, zurückbehaltene Posten und Rechnungsentwürfe eines Laufs", _v3_up, _v3_down),
+    Migration(4, "Zahlungsjournal, Go-live, Bankdaten pro Lauf, Verweigerungen, Jahresabschluss (Geldintegrität)",
+              _v4_up, _v4_down),
 ]
 LATEST = MIGRATIONS[-1].version
 

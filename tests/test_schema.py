@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 from peewee import DatabaseError, IntegrityError
 
-from models import AuditEntry, ForeignPopulation, Municipality, Report, SchemaVersion, Tariff, User, db
+from models import AuditEntry, Decision, ForeignPopulation, Municipality, Report, SchemaVersion, Tariff, User, db
 from models.schema import LATEST, current_version, downgrade_to, upgrade
 
 
@@ -127,3 +127,38 @@ def test_upgrade_refuses_tables_without_schema_version(app):
     db.drop_tables([SchemaVersion])
     with pytest.raises(RuntimeError, match="Schema-Version"):
         upgrade()
+
+
+def test_migration_4_adds_ledger_and_widens_decision_kinds_without_losing_rows(make_app, make_municipality,
+                                                                                 make_user):
+    """Issue 13: v4 adds the ledger, settings, frozen bank data and refusal columns; old decisions survive."""
+    app = make_app()
+    runner = app.test_cli_runner()
+    runner.invoke(args=["init-db"])
+    with app.app_context():
+        muni = make_municipality(bfs_nr=2601)
+        admin = make_user("admin")
+        downgrade_to(3)
+        assert "ledger_entry" not in db.get_tables() and "component" not in _columns("decision")
+        db.execute_sql("INSERT INTO decision (kind, municipality_id, reason, decided_on, decided_by_id, created_at) "
+                       "VALUES ('pay_late_report', %s, 'Frist verlängert', '2026-02-01', %s, '2026-02-01')"
+                       % (muni.id, admin.id))
+        with pytest.raises(IntegrityError), db.atomic():
+            db.execute_sql("INSERT INTO decision (kind, municipality_id, reason, decided_on, decided_by_id, "
+                           "created_at) VALUES ('pay_after_close', %s, 'x', '2026-02-01', %s, '2026-02-01')"
+                           % (muni.id, admin.id))
+        db.close()
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "Migration 4" in result.output
+    with app.app_context():
+        assert {"ledger_entry", "setting", "run_payee"} <= set(db.get_tables())
+        assert {"component", "period"} <= _columns("decision")
+        assert {"ledger_quantity", "ledger_amount", "revision"} <= _columns("payout_line")
+        assert {"closed_at", "closed_by", "surplus"} <= _columns("budget")
+        assert [d.reason for d in Decision.select()] == ["Frist verlängert"]
+        Decision.create(kind="pay_after_close", municipality=muni, reason="bewilligt", decided_on=date(2026, 3, 1),
+                        decided_by=admin, component="fees", period="2025-H2")
+        with pytest.raises(IntegrityError), db.atomic():
+            Decision.create(kind="unknown", municipality=muni, reason="x", decided_on=date(2026, 3, 1),
+                            decided_by=admin)
