@@ -10,7 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from models import RUN_STATUSES, Municipality, PayoutRun, db
 from models.schema import upgrade
-from services import backup, exports, payout_runs, tabular
+from services import backup, exports, payout_runs, settings, tabular
 from services.audit import Actor
 from services.demo import demo_logins, seed_demo
 from services.errors import DomainError
@@ -24,6 +24,7 @@ payouts_cli = AppGroup("payouts", help="Auszahlungsläufe vorbereiten, freigeben
 clawbacks_cli = AppGroup("clawbacks", help="Rückforderungen erfassen (R16).")
 budgets_cli = AppGroup("budgets", help="Jahreskredite setzen (R17).")
 export_cli = AppGroup("export", help="Excel-Exporte für die Buchhaltung (Auszahlungsliste, Anhang 1).")
+settings_cli = AppGroup("settings", help="Einstellungen des Systems (einmalig, protokolliert).")
 
 
 def _fail(message: str) -> None:
@@ -208,6 +209,22 @@ def budgets_set(year, amount, as_email):
     click.echo(f"Budget {budget.year}: CHF {chf(budget.credit)}.")
 
 
+@settings_cli.command("go-live")
+@click.argument("payout_date")
+@click.option("--as", "as_email", default=None, help="E-Mail der verantwortlichen Person (Rolle admin)")
+def settings_go_live(payout_date, as_email):
+    """Go-live setzen (einmalig): Halbjahre, deren Auszahlungstermin davor liegt, gelten als abgerechnet."""
+    try:
+        with db.connection_context():
+            user = payout_runs.user_by_email(as_email) if as_email else None
+            if user is not None and user.role != "admin":
+                raise DomainError("Go-live setzt nur die Koordinationsstelle (Rolle admin).")
+            setting = settings.set_go_live(user, Actor.of(user) if user else Actor.cli("settings"), _day(payout_date))
+    except DomainError as exc:
+        _fail(exc.message)
+    click.echo(f"Go-live per {setting.value}: ab diesem Auszahlungstermin zahlt das System.")
+
+
 @export_cli.command("payouts")
 @click.argument("run_id", type=int)
 @click.option("-o", "output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Ziel .xlsx")
@@ -263,6 +280,6 @@ def restore_command(file, yes):
 def register_cli(app) -> None:
     for command in (init_db_command, seed_demo_command, import_command, backup_command, restore_command):
         app.cli.add_command(command)
-    for group in (users_cli, payouts_cli, clawbacks_cli, budgets_cli, export_cli):
+    for group in (users_cli, payouts_cli, clawbacks_cli, budgets_cli, export_cli, settings_cli):
         app.cli.add_command(group)
     app.shell_context_processor(lambda: {"db": db, "Municipality": Municipality})
