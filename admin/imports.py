@@ -7,6 +7,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 
+from auth.session import login_is_fresh
 from forms.imports import KIND_LABELS, ImportForm
 from services.audit import Actor
 from services.errors import DomainError
@@ -37,7 +38,7 @@ class ImportView(BaseView):
             data = form.file.data.read()
             filename = form.file.data.filename or "upload"
             try:
-                result = run_import(form.kind.data, filename, data, Actor.of(current_user), dry_run=True)
+                result = run_import(form.kind.data, filename, data, Actor.of(current_user, fresh=login_is_fresh()), dry_run=True)
             except DomainError as exc:
                 form.file.errors.append(exc.message)
                 return self.render("admin/import.html", form=form, labels=KIND_LABELS)
@@ -63,7 +64,7 @@ class ImportView(BaseView):
             return redirect(url_for(".index"))
         filename, _, data = path.read_bytes().partition(b"\n")
         try:
-            result = run_import(kind, filename.decode("utf-8"), data, Actor.of(current_user))
+            result = run_import(kind, filename.decode("utf-8"), data, Actor.of(current_user, fresh=login_is_fresh()))
         except DomainError as exc:
             flash(exc.message, "error")
             return redirect(url_for(".index"))

@@ -91,7 +91,7 @@ class MunicipalityAdmin(SecureModelView):
                     "correspondent_email"]
     form_args = {"bfs_nr": {"validators": [_bfs_validator]},
                  "iban": {"validators": [Optional(), _iban_validator]}}
-    sensitive_fields = ("iban",)
+    sensitive_fields = ("iban", "creditor_number")  # where money goes (issue 13)
 
     def search_placeholder(self):
         return "Suchen: BFS-Nr, Gemeinde, Bezirk"

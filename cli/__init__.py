@@ -8,9 +8,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from models import RUN_STATUSES, Municipality, PayoutRun, db
+from models import RUN_STATUSES, Municipality, PayoutRun, RunPayee, db
 from models.schema import upgrade
-from services import backup, exports, payout_runs, settings, tabular
+from services import backup, decisions, exports, payout_runs, settings, tabular
 from services.audit import Actor
 from services.demo import demo_logins, seed_demo
 from services.errors import DomainError
@@ -24,6 +24,7 @@ payouts_cli = AppGroup("payouts", help="Auszahlungsläufe vorbereiten, freigeben
 clawbacks_cli = AppGroup("clawbacks", help="Rückforderungen erfassen (R16).")
 budgets_cli = AppGroup("budgets", help="Jahreskredite setzen (R17).")
 export_cli = AppGroup("export", help="Excel-Exporte für die Buchhaltung (Auszahlungsliste, Anhang 1).")
+decisions_cli = AppGroup("decisions", help="Entscheide erfassen (Verweigerung §4.7, Zahlung nach Jahresabschluss R17).")
 settings_cli = AppGroup("settings", help="Einstellungen des Systems (einmalig, protokolliert).")
 
 
@@ -140,12 +141,14 @@ def payouts_prepare(payout_date, as_email):
 
 @payouts_cli.command("approve")
 @click.argument("run_id", type=int)
+@click.option("--version", "version", type=int, required=True,
+              help="Die Fassung, die Sie geprüft haben (steht in `payouts show`)")
 @click.option("--as", "as_email", required=True, help="E-Mail der freigebenden Person (Rolle accountant)")
-def payouts_approve(run_id, as_email):
-    """Lauf freigeben (Vier-Augen-Prinzip); erstellt die Rechnungen für Rückforderungsreste."""
+def payouts_approve(run_id, version, as_email):
+    """Lauf in der geprüften Fassung freigeben (Vier-Augen-Prinzip); erstellt Rechnungen für Rückforderungsreste."""
     try:
         with db.connection_context():
-            run = payout_runs.approve(payout_runs.user_by_email(as_email), run_id)
+            run = payout_runs.approve(payout_runs.user_by_email(as_email), run_id, version)
             invoices = run.invoices.count()
     except DomainError as exc:
         _fail(exc.message)
@@ -160,7 +163,10 @@ def payouts_show(run_id):
         run = PayoutRun.get_or_none(PayoutRun.id == run_id)
         if run is None:
             _fail(f"Unbekannter Lauf {run_id}.")
-        click.echo(f"Lauf {run.id} per {run.payout_date:%d.%m.%Y} – {RUN_STATUSES[run.status]}")
+        click.echo(f"Lauf {run.id} per {run.payout_date:%d.%m.%Y} – {RUN_STATUSES[run.status]}, Fassung {run.version}")
+        for payee in run.payees.order_by(RunPayee.name):
+            click.echo(f"Empfänger {payee.name}: CHF {chf(payee.amount)} an IBAN {payee.iban or '–'}, "
+                       f"Kreditor {payee.creditor_number or '–'}")
         click.echo(f"{'BFS':>4}  {'Gemeinde':<24} {'Empfänger':<24} {'Komponente':<24} {'Periode':<26} "
                    f"{'Anzahl':>7} {'Ansatz':>9} {'Betrag':>12}  Status    Regel")
         for line in payout_runs.lines_of(run):
@@ -207,6 +213,39 @@ def budgets_set(year, amount, as_email):
     except DomainError as exc:
         _fail(exc.message)
     click.echo(f"Budget {budget.year}: CHF {chf(budget.credit)}.")
+
+
+@decisions_cli.command("add")
+@click.argument("bfs", type=int)
+@click.argument("kind", type=click.Choice(["refuse_contribution", "pay_after_close", "refuse_late_report",
+                                           "pay_late_report"]))
+@click.option("--component", type=click.Choice(["fees", "base_contribution"]), help="Pauschalen oder Sockelbeitrag")
+@click.option("--period", help="2026-H1 / 2026-H2 (Pauschalen) oder 2026 (Sockelbeitrag)")
+@click.option("--reason", required=True, help="Begründung (Pflicht)")
+@click.option("--as", "as_email", required=True, help="E-Mail der entscheidenden Person (Rolle admin)")
+@click.option("--decided-on", default=None, help="Entscheiddatum (Standard: heute)")
+def decisions_add(bfs, kind, component, period, reason, as_email, decided_on):
+    """Entscheid erfassen, z. B. «Beitrag verweigert» (§4.7) für Gemeinde, Komponente und Periode."""
+    try:
+        with db.connection_context():
+            decision = decisions.add_decision(payout_runs.user_by_email(as_email), kind, bfs, reason,
+                                              _day(decided_on) if decided_on else date.today(), component, period)
+    except DomainError as exc:
+        _fail(exc.message)
+    click.echo(f"Entscheid {decision.id} erfasst: {kind} {component or ''} {decision.period or ''} für BFS {bfs}.")
+
+
+@budgets_cli.command("close")
+@click.argument("year", type=int)
+@click.option("--as", "as_email", required=True, help="E-Mail (Rolle admin)")
+def budgets_close(year, as_email):
+    """Jahr abschliessen: Überschuss einmalig dem Projektkredit gutschreiben (R17, §4.3.4)."""
+    try:
+        with db.connection_context():
+            budget = payout_runs.close_year(payout_runs.user_by_email(as_email), year)
+    except DomainError as exc:
+        _fail(exc.message)
+    click.echo(f"Jahr {year} abgeschlossen: Überschuss CHF {chf(budget.surplus)} an den Projektkredit.")
 
 
 @settings_cli.command("go-live")
@@ -280,6 +319,6 @@ def restore_command(file, yes):
 def register_cli(app) -> None:
     for command in (init_db_command, seed_demo_command, import_command, backup_command, restore_command):
         app.cli.add_command(command)
-    for group in (users_cli, payouts_cli, clawbacks_cli, budgets_cli, export_cli, settings_cli):
+    for group in (users_cli, payouts_cli, clawbacks_cli, budgets_cli, export_cli, settings_cli, decisions_cli):
         app.cli.add_command(group)
     app.shell_context_processor(lambda: {"db": db, "Municipality": Municipality})

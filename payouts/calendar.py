@@ -68,6 +68,11 @@ def fee_period(payout_date: date) -> HalfYear:
     return HalfYear(payout_date.year - 1, 2) if payout_date.month == 3 else HalfYear(payout_date.year, 1)
 
 
+def regular_payout_date(period: HalfYear) -> date:
+    """R4: the run that pays a half-year regularly: H1 Y on 30.09.Y, H2 Y on 31.03.(Y+1)."""
+    return date(period.year, 9, 30) if period.half == 1 else date(period.year + 1, 3, 31)
+
+
 def base_contribution_year(payout_date: date) -> int | None:
     """R4: the March run of year Y carries the base contribution of Y."""
     return payout_date.year if payout_date.month == 3 else None

@@ -1,5 +1,6 @@
 """Plain inputs and outputs of the payout rules: dataclasses with Decimal and date only."""
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 
@@ -28,6 +29,8 @@ class Municipality:
     valid_to: date | None = None
     successor_id: int | None = None
     organisation_settled_on: date | None = None
+    creditor_number: str | None = None  # bank data: part of what an approval re-checks (issue 13)
+    iban: str | None = None
 
     def exists_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
@@ -110,6 +113,8 @@ class Decision:
     municipality_id: int
     report_id: int | None
     reason: str
+    component: str | None = None  # refusals and closed-year decisions: "fees" or "base_contribution"
+    period: str | None = None  # "2026-H1" or "2026"
 
 
 @dataclass(frozen=True)
@@ -128,17 +133,20 @@ class Clawback:
 
 
 @dataclass(frozen=True)
-class PaidLine:
-    """A line of an approved or booked run: what was already paid, never paid twice (R14, R15)."""
+class LedgerItem:
+    """What approved runs credited for one claim (a fee component of a half-year, or a base-contribution year).
+
+    Revision 0 is the first credit, n the n-th correction; quantity and amount are signed and gross,
+    whatever part was offset or invoiced (R14, R15).
+    """
 
     municipality_id: int
     component: str
-    period: str
-    report_id: int | None
-    quantity: int | None
-    rate: Decimal | None
+    claim: str
+    revision: int
+    quantity: int
+    rate: Decimal
     amount: Decimal
-    payout_date: date
 
 
 @dataclass
@@ -153,8 +161,9 @@ class RunInputs:
     population: list[Population] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     clawbacks: list[Clawback] = field(default_factory=list)
-    paid: list[PaidLine] = field(default_factory=list)
-    first_run_date: date | None = None  # earlier periods were settled before the system (migration)
+    ledger: list[LedgerItem] = field(default_factory=list)
+    go_live: date | None = None  # half-years paid regularly before it were settled outside the system
+    closed_years: frozenset[int] = frozenset()  # R17: years whose surplus is recorded
 
 
 @dataclass(frozen=True)
@@ -171,6 +180,10 @@ class Line:
     explanation: str
     report_id: int | None = None
     clawback_id: int | None = None
+    # what the line credits to the ledger on approval (R15): signed, gross, with its revision
+    ledger_quantity: int | None = None
+    ledger_amount: Decimal | None = None
+    revision: int | None = None
 
 
 @dataclass(frozen=True)
@@ -211,3 +224,18 @@ class RunResult:
             if line.status == "payable":
                 totals[line.payee_id] = totals.get(line.payee_id, Decimal("0.00")) + line.amount
         return totals
+
+
+def fingerprint(inp: RunInputs) -> str:
+    """A digest of everything a run is computed from: equal digests, equal runs (approval re-checks it)."""
+    digest = hashlib.sha256()
+    for item in fields(inp):
+        value = getattr(inp, item.name)
+        if isinstance(value, (list, frozenset, set)):
+            parts = sorted(repr(v) for v in value)
+        else:
+            parts = [repr(value)]
+        digest.update(f"{item.name}:{len(parts)}\n".encode())
+        for part in parts:
+            digest.update(part.encode() + b"\n")
+    return digest.hexdigest()

@@ -6,30 +6,35 @@ from datetime import date
 from peewee import JOIN, fn
 
 from models import (
+    GO_LIVE,
+    Budget,
     Clawback,
     Contract,
     ContractMember,
     Decision,
     ForeignPopulation,
     Invoice,
+    LedgerEntry,
     Municipality,
     OfficerAssignment,
     PayoutLine,
     PayoutRun,
     Report,
     SelfDeclaration,
+    Setting,
     Tariff,
 )
 
 from . import inputs
-from .calendar import HalfYear
+from .calendar import HalfYear, fee_period
 
 SETTLED_RUNS = ("approved", "booked")
 
 
 def _municipalities() -> list[inputs.Municipality]:
     return [inputs.Municipality(m.id, m.bfs_nr, m.name, m.valid_from, m.valid_to, m.successor_id,
-                                m.organisation_settled_on) for m in Municipality.select().order_by(Municipality.bfs_nr)]
+                                m.organisation_settled_on, m.creditor_number, m.iban)
+            for m in Municipality.select().order_by(Municipality.bfs_nr)]
 
 
 def _tariffs() -> list[inputs.Tariff]:
@@ -50,7 +55,7 @@ def load_base_inputs(year: int) -> inputs.RunInputs:
 
 
 def load_inputs(payout_date: date) -> inputs.RunInputs:
-    """Everything a run needs; `paid` comes only from approved and booked runs (R7, R14, R15)."""
+    """Everything a run needs; what was paid comes only from the ledger of approved runs (R7, R14, R15)."""
     municipalities = _municipalities()
     tariffs = _tariffs()
     members, heads = defaultdict(list), {}
@@ -65,19 +70,21 @@ def load_inputs(payout_date: date) -> inputs.RunInputs:
     assignments = [inputs.Assignment(a.municipality_id, a.valid_from, a.valid_to)
                    for a in OfficerAssignment.select(OfficerAssignment.municipality, OfficerAssignment.valid_from,
                                                      OfficerAssignment.valid_to)]
-    first = (PayoutRun.select(PayoutRun.payout_date).where(PayoutRun.status.in_(SETTLED_RUNS))
-             .order_by(PayoutRun.payout_date).first())
-    first_year = min(first.payout_date, payout_date).year - 1 if first else payout_date.year - 1
-    # Only the half-years a run may pay (R4, R14): from the first approved run on.
+    setting = Setting.get_or_none(Setting.key == GO_LIVE)
+    go_live = date.fromisoformat(setting.value) if setting else None
+    first_year = min(go_live or payout_date, payout_date).year - 1
+    # Only the half-years and years a run may pay (R4, R14): from go-live on.
     reports = [inputs.Report(id_, municipality_id, HalfYear(year, half), status, late, json.loads(values or "{}"))
                for id_, municipality_id, year, half, status, late, values in Report.select(
                    Report.id, Report.municipality, Report.year, Report.half, Report.status, Report.late,
-                   Report.values_json).where(Report.year.between(first_year, payout_date.year)).tuples()]
+                   Report.values_json).where(Report.year.between(first_year, payout_date.year)).tuples()
+               if HalfYear(year, half) <= fee_period(payout_date)]
     declarations = [inputs.SelfDeclaration(*row) for row in SelfDeclaration.select(
         SelfDeclaration.municipality, SelfDeclaration.year, SelfDeclaration.status).where(
-        SelfDeclaration.year == payout_date.year).tuples()]
-    population = _population(date(payout_date.year - 3, 12, 31), date(payout_date.year - 2, 12, 31))
-    decisions = [inputs.Decision(d.kind, d.municipality_id, d.report_id, d.reason) for d in Decision.select()]
+        SelfDeclaration.year.between(first_year, payout_date.year)).tuples()]
+    population = _population(date(first_year - 2, 12, 31), date(payout_date.year - 2, 12, 31))
+    decisions = [inputs.Decision(d.kind, d.municipality_id, d.report_id, d.reason, d.component, d.period)
+                 for d in Decision.select()]
     settled_runs = PayoutRun.select(PayoutRun.id).where(PayoutRun.status.in_(SETTLED_RUNS))
     offset_sum = (PayoutLine.select(fn.COALESCE(fn.SUM(PayoutLine.amount), 0))
                   .where((PayoutLine.clawback == Clawback.id) & PayoutLine.run.in_(settled_runs)))
@@ -91,14 +98,12 @@ def load_inputs(payout_date: date) -> inputs.RunInputs:
                      offset_sum.alias("offset_total"), invoice_sum.alias("invoiced_total"),
                      invoice_count.alias("invoice_count"))
                  .tuples()]
-    paid = [inputs.PaidLine(municipality_id, component, period, report_id, quantity, rate, amount, day)
-            for municipality_id, component, period, report_id, quantity, rate, amount, day in PayoutLine.select(
-                PayoutLine.municipality, PayoutLine.component, PayoutLine.period, PayoutLine.report,
-                PayoutLine.quantity, PayoutLine.rate, PayoutLine.amount, PayoutRun.payout_date).join(PayoutRun)
-            .where((PayoutRun.status.in_(SETTLED_RUNS)) & (PayoutLine.status == "payable")
-                   & (PayoutLine.report.is_null(False) | (PayoutLine.component == "base_contribution"))).tuples()]
+    ledger = [inputs.LedgerItem(*row) for row in LedgerEntry.select(
+        LedgerEntry.municipality, LedgerEntry.component, LedgerEntry.claim, LedgerEntry.revision,
+        LedgerEntry.quantity, LedgerEntry.rate, LedgerEntry.amount).tuples()]
+    closed = frozenset(year for (year,) in Budget.select(Budget.year).where(Budget.closed_at.is_null(False)).tuples())
     return inputs.RunInputs(
         payout_date=payout_date, municipalities=municipalities, tariffs=tariffs, contracts=contracts,
         assignments=assignments, reports=reports, self_declarations=declarations, population=population,
-        decisions=decisions, clawbacks=clawbacks, paid=paid, first_run_date=first.payout_date if first else None,
+        decisions=decisions, clawbacks=clawbacks, ledger=ledger, go_live=go_live, closed_years=closed,
     )

@@ -3,12 +3,13 @@
 No Flask, no peewee: `compute(RunInputs)` is deterministic, so preparing twice gives identical lines.
 """
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 from core.formatting import chf, number
 
-from .calendar import HalfYear, base_contribution_year, fee_period, periods_between
+from .calendar import HalfYear, fee_period, periods_between, regular_payout_date
 from .inputs import (
     BASE_KIND,
     FEE_COMPONENTS,
@@ -54,14 +55,17 @@ class _Index:
         self.population = {(p.municipality_id, p.reference_date): p.count for p in inp.population}
         self.declarations = {(d.municipality_id, d.year): d for d in inp.self_declarations}
         self.refusals = {d.report_id: d for d in inp.decisions if d.kind == "refuse_late_report" and d.report_id}
+        self.refused = {(d.municipality_id, d.component, d.period): d for d in inp.decisions
+                        if d.kind == "refuse_contribution" and d.component and d.period}
+        self.after_close = {(d.municipality_id, d.component, d.period) for d in inp.decisions
+                            if d.kind == "pay_after_close" and d.component and d.period}
         self.reports = {(r.municipality_id, r.period): r for r in inp.reports}
-        self.paid_by_report: dict[int, list] = defaultdict(list)
-        self.paid_base: set[tuple[int, str]] = set()
-        for line in inp.paid:
-            if line.report_id is not None:
-                self.paid_by_report[line.report_id].append(line)
-            if line.component == "base_contribution":
-                self.paid_base.add((line.municipality_id, line.period))
+        self.ledger: dict[tuple[int, str, str], list] = defaultdict(list)
+        self.claimed: set[tuple[int, str]] = set()  # (municipality, half-year) with any fee credited
+        for item in inp.ledger:
+            self.ledger[(item.municipality_id, item.component, item.claim)].append(item)
+            if item.component != "base_contribution":
+                self.claimed.add((item.municipality_id, item.claim))
 
     def tariff(self, kind: str, day: date) -> Tariff | None:
         """R6: the tariff valid on the first day of the period."""
@@ -77,16 +81,21 @@ class _Index:
     def contract_for_period(self, municipality_id: int, start: date, end: date) -> Contract | None:
         return self.contract_on(municipality_id, start) or self.contract_on(municipality_id, end)
 
+    def successor(self, municipality: Municipality) -> Municipality:
+        """R26: what is owed to or by an abolished municipality goes to or is offset against its successor."""
+        seen = set()
+        while (municipality.valid_to and municipality.valid_to < self.inp.payout_date and municipality.successor_id
+               and municipality.id not in seen):
+            seen.add(municipality.id)
+            municipality = self.municipalities[municipality.successor_id]
+        return municipality
+
     def payee(self, municipality: Municipality, contract: Contract | None) -> Municipality:
         """R13 (lead or member) and R26 (an abolished payee's dues go to its successor)."""
         payee = municipality
         if contract is not None and contract.payee == "lead":
             payee = self.municipalities[contract.lead_id]
-        seen = set()
-        while payee.valid_to and payee.valid_to < self.inp.payout_date and payee.successor_id and payee.id not in seen:
-            seen.add(payee.id)
-            payee = self.municipalities[payee.successor_id]
-        return payee
+        return self.successor(payee)
 
     def ineligibility(self, unit: Municipality, start: date, end: date, settled_by: date) -> list[str]:
         """R12 (a), (b) for the responsible unit over [start, end]."""
@@ -97,6 +106,10 @@ class _Index:
                    for a in self.assignments[unit.id]):
             reasons.append(f"{unit.name} hatte keine/n aktive/n Integrationsbeauftragte/n (R12 b)")
         return reasons
+
+    def closed(self, municipality_id: int, component: str, claim: str, year: int) -> bool:
+        """R17: a claim of a closed year is paid only by a decision."""
+        return year in self.inp.closed_years and (municipality_id, component, claim) not in self.after_close
 
 
 def compute(inp: RunInputs) -> RunResult:
@@ -117,15 +130,29 @@ def _unique(issues: list[Issue]) -> list[Issue]:
 
 
 def _window(inp: RunInputs) -> list[HalfYear]:
-    """Half-years this run may pay: from the first run in the system up to the run's own (R4, R14)."""
-    first_run = min(inp.first_run_date or inp.payout_date, inp.payout_date)
-    return periods_between(fee_period(first_run), fee_period(inp.payout_date))
+    """Half-years this run may pay: those paid regularly from go-live on, up to the run's own (R4, R14).
+
+    Half-years whose regular payout date lies before go-live were settled outside the system.
+    """
+    go_live = inp.go_live or inp.payout_date
+    last = fee_period(inp.payout_date)
+    first = HalfYear.containing(go_live)
+    while regular_payout_date(first) < go_live:
+        first = first.next()
+    return periods_between(first, last)
+
+
+def _base_years(inp: RunInputs) -> list[int]:
+    """Base-contribution years this run may pay: March run of Y from go-live on, up to the run's year (R4)."""
+    go_live = inp.go_live or inp.payout_date
+    first = go_live.year if go_live <= date(go_live.year, 3, 31) else go_live.year + 1
+    return list(range(first, inp.payout_date.year + 1))
 
 
 def _fees(index: _Index, lines, blockers, withheld) -> None:
     inp = index.inp
     window = _window(inp)
-    current = window[-1]
+    current = window[-1] if window else None
     for period in window:
         for muni in inp.municipalities:
             if not muni.exists_between(period.start, period.end):
@@ -143,18 +170,37 @@ def _fees(index: _Index, lines, blockers, withheld) -> None:
                                       "eingereicht, aber noch nicht geprüft (annehmen oder zurückweisen).", "R22",
                                       report.id))
                 continue
-            if report.id in index.paid_by_report:
-                _corrections(index, muni, report, lines, blockers)
+            if (muni.id, period.code) in index.claimed:
+                _corrections(index, muni, report, lines, withheld)
                 continue
             if report.id in index.refusals:
                 decision = index.refusals[report.id]
                 withheld.append(Issue("refused_late", muni.id, f"Reporting {period.label} von {muni.name}: Zahlung "
                                       f"verweigert (verspätet). Begründung: {decision.reason}", "R14", report.id))
                 continue
-            _report_lines(index, muni, report, period, period != current, lines, blockers, withheld)
+            refusal = index.refused.get((muni.id, "fees", period.code))
+            if refusal is not None:
+                withheld.append(Issue("refused", muni.id, f"Pauschalen {period.label} von {muni.name}: Beitrag "
+                                      f"verweigert (§4.7). Begründung: {refusal.reason}", "§4.7", report.id))
+                continue
+            if index.closed(muni.id, "fees", period.code, period.year):
+                withheld.append(_closed_issue(muni, f"Pauschalen {period.label}", period.year, report.id))
+                continue
+            _report_lines(index, muni, report, period, period != current, lines, withheld)
 
 
-def _report_lines(index, muni, report, period, carried, lines, blockers, withheld) -> None:
+def _closed_issue(muni: Municipality, what: str, year: int, report_id: int | None = None) -> Issue:
+    return Issue("closed_year", muni.id, f"{what} von {muni.name}: das Jahr {year} ist abgeschlossen (R17); "
+                 "Zahlung nur mit Entscheid «Zahlung nach Jahresabschluss bewilligt» oder Verweigerung.", "R17",
+                 report_id)
+
+
+def _not_payable(muni, label, quantity, kind, period, report_id) -> Issue:
+    return Issue("not_payable", muni.id, f"{number(quantity)} {label} von {muni.name} im {period.label}: nicht "
+                 f"zahlbar, kein Tarif «{kind}» gültig am {period.start:%d.%m.%Y} (R6).", "R6", report_id)
+
+
+def _report_lines(index, muni, report, period, carried, lines, withheld) -> None:
     contract = index.contract_for_period(muni.id, period.start, period.end)
     unit = index.municipalities[contract.lead_id] if contract else muni
     payee = index.payee(muni, contract)
@@ -169,12 +215,13 @@ def _report_lines(index, muni, report, period, carried, lines, blockers, withhel
         if quantity == 0:
             continue
         tariff = index.tariff(kind, period.start)
-        if tariff is None:
-            blockers.append(Issue("missing_tariff", muni.id, f"Kein Tarif «{kind}» gültig am {period.start:%d.%m.%Y} "
-                                  f"für {number(quantity)} {label} von {muni.name} (R6).", "R6", report.id))
-            lines.append(Line(muni.id, payee.id, component, period.code, quantity, None, ZERO, "blocked", "R6",
+        if tariff is None:  # R6: not payable, never a blocker; credited as 0 so it is listed once
+            withheld.append(_not_payable(muni, label, quantity, kind, period, report.id))
+            lines.append(Line(muni.id, payee.id, component, period.code, quantity, None, ZERO, "withheld", "R6",
                               f"{number(quantity)} {label} im {period.label}: kein gültiger Tarif am "
-                              f"{period.start:%d.%m.%Y}; blockiert, nicht als 0 bezahlt (R6).", report.id))
+                              f"{period.start:%d.%m.%Y}, daher nicht zahlbar (R6).", report.id,
+                              **({} if reasons else {"ledger_quantity": quantity, "ledger_amount": ZERO,
+                                                     "revision": 0})))
             continue
         amount = tariff.amount * quantity
         status = "withheld" if reasons else "payable"
@@ -184,62 +231,75 @@ def _report_lines(index, muni, report, period, carried, lines, blockers, withhel
             text += "; zurückbehalten: " + "; ".join(reasons)
         if payee.id != muni.id:
             text += f"; ausbezahlt an {payee.name} (R13/R26)"
+        ledger = {} if reasons else {"ledger_quantity": quantity, "ledger_amount": amount, "revision": 0}
         lines.append(Line(muni.id, payee.id, component, period.code, quantity, tariff.amount, amount, status,
-                          rule if not carried else f"{rule}, R14", text + ".", report.id))
+                          rule if not carried else f"{rule}, R14", text + ".", report.id, **ledger))
 
 
-def _corrections(index, muni, report, lines, blockers) -> None:
-    """R15: a paid report that changed yields the difference as a ± line (at the rate it was paid with)."""
+def _corrections(index, muni, report, lines, withheld) -> None:
+    """R15: the report now against the ledger; the difference is a ± line at the rate first credited."""
     period = report.period
     contract = index.contract_for_period(muni.id, period.start, period.end)
     payee = index.payee(muni, contract)
-    paid = index.paid_by_report[report.id]
     for component, (key, kind, _rule, label) in FEE_COMPONENTS.items():
-        related = [p for p in paid if p.component == component
-                   or (p.component == "correction" and p.period == f"{period.code}:{component}")]
-        paid_quantity = sum((p.quantity or 0) * (1 if p.amount >= 0 else -1) for p in related)
-        delta = report.count(key) - paid_quantity
+        entries = index.ledger.get((muni.id, component, period.code), [])
+        credited = sum(e.quantity for e in entries)
+        delta = report.count(key) - credited
         if delta == 0:
             continue
-        original = next((p for p in related if p.component == component and p.rate is not None), None)
+        revision = max((e.revision for e in entries), default=-1) + 1
+        first = next((e for e in entries if e.revision == 0), None)
         tariff = index.tariff(kind, period.start)
-        rate = original.rate if original else (tariff.amount if tariff else None)
-        if rate is None:
-            blockers.append(Issue("missing_tariff", muni.id, f"Kein Tarif «{kind}» gültig am "
-                                  f"{period.start:%d.%m.%Y} für die Korrektur von {muni.name} (R6).", "R6", report.id))
+        rate = first.rate if first is not None else (tariff.amount if tariff else None)
+        if not rate:  # R6: no tariff for the period (or never was): not payable, credited as 0
+            withheld.append(_not_payable(muni, label, abs(delta), kind, period, report.id))
+            lines.append(Line(muni.id, payee.id, "correction", f"{period.code}:{component}", abs(delta), None, ZERO,
+                              "withheld", "R6, R15", f"Korrektur {label} im {period.label} ({delta:+d}): kein "
+                              f"gültiger Tarif, nicht zahlbar (R6).", report.id, ledger_quantity=delta,
+                              ledger_amount=ZERO, revision=revision))
+            continue
+        if delta > 0 and index.closed(muni.id, "fees", period.code, period.year):
+            withheld.append(_closed_issue(muni, f"Korrektur {label} {period.label}", period.year, report.id))
             continue
         amount = rate * delta
         lines.append(Line(
             muni.id, payee.id, "correction", f"{period.code}:{component}", abs(delta), rate, amount, "payable", "R15",
             f"Korrektur des bereits bezahlten Reportings {period.label}: {label} neu {number(report.count(key))} "
-            f"statt {number(paid_quantity)}, Differenz {delta:+d} × CHF {chf(rate)} = CHF {chf(amount)} (R15).",
-            report.id))
+            f"statt {number(credited)}, Differenz {delta:+d} × CHF {chf(rate)} = CHF {chf(amount)} (R15).",
+            report.id, ledger_quantity=delta, ledger_amount=amount, revision=revision))
 
 
 def _base_contributions(index: _Index, lines, blockers, withheld) -> None:
-    """R10 with R12 (c) and R26; the March run of Y, or a later run of Y if it was not paid then."""
+    """R10 with R12 (c) and R26: every year from go-live on that is not yet in the ledger."""
     inp = index.inp
-    year = base_contribution_year(inp.payout_date)
-    if year is None:
-        year = inp.payout_date.year
-        if inp.first_run_date is None or inp.first_run_date > date(year, 3, 31):
-            return  # the March run of this year was not made in the system
-        only_unpaid_after_march = True
-    else:
-        only_unpaid_after_march = False
-    start, reference = date(year, 1, 1), date(year - 2, 12, 31)
+    for year in _base_years(inp):
+        _base_year(index, year, lines, blockers, withheld)
+
+
+def _base_year(index: _Index, year: int, lines, blockers, withheld) -> None:
+    inp = index.inp
+    start, end, reference = date(year, 1, 1), date(year, 12, 31), date(year - 2, 12, 31)
     tariff = index.tariff(BASE_KIND, start)
+    claim = str(year)
     for muni in inp.municipalities:
-        if not muni.exists_between(start, date(year, 12, 31)) or (muni.id, str(year)) in index.paid_base:
+        if not muni.exists_between(start, end) or (muni.id, "base_contribution", claim) in index.ledger:
             continue
         contract = index.contract_on(muni.id, start)
         unit = index.municipalities[contract.lead_id] if contract else muni
-        reasons = index.ineligibility(unit, start, inp.payout_date, settled_by=inp.payout_date)
+        refusal = index.refused.get((muni.id, "base_contribution", claim))
+        if refusal is not None:
+            withheld.append(Issue("refused", muni.id, f"Sockelbeitrag {year} von {muni.name}: Beitrag verweigert "
+                                  f"(§4.7). Begründung: {refusal.reason}", "§4.7"))
+            continue
+        if index.closed(muni.id, "base_contribution", claim, year):
+            withheld.append(_closed_issue(muni, f"Sockelbeitrag {year}", year))
+            continue
+        reasons = index.ineligibility(unit, start, min(inp.payout_date, end), settled_by=inp.payout_date)
         declaration = index.declarations.get((unit.id, year))
-        if declaration is None or declaration.status not in ("submitted", "accepted"):
+        if declaration is None or declaration.status in ("draft", "returned"):
             reasons.append(f"Selbstdeklaration {year} von {unit.name} nicht eingereicht (R12 c)")
-        if only_unpaid_after_march and reasons:
-            continue  # still not eligible: it was listed in March already
+        elif declaration.status == "submitted":
+            reasons.append(f"Selbstdeklaration {year} von {unit.name} eingereicht, aber noch nicht angenommen (R12 c)")
         payee = index.payee(muni, contract)
         count, parts, missing = _base_count(index, muni, reference, year)
         if missing:
@@ -248,23 +308,25 @@ def _base_contributions(index: _Index, lines, blockers, withheld) -> None:
                 for reason in reasons:
                     withheld.append(Issue("not_eligible", muni.id, f"{muni.name}, Sockelbeitrag {year}: {reason}.",
                                           "R12"))
-                lines.append(Line(muni.id, payee.id, "base_contribution", str(year), None, None, ZERO, "withheld",
+                lines.append(Line(muni.id, payee.id, "base_contribution", claim, None, None, ZERO, "withheld",
                                   "R10, R12", f"Sockelbeitrag {year}: zurückbehalten ({'; '.join(reasons)}); "
                                   f"{message} (R10)."))
                 continue
             message += f"; Sockelbeitrag {year} von {muni.name} blockiert (R10)."
             blockers.append(Issue("missing_population", muni.id, message, "R10"))
-            lines.append(Line(muni.id, payee.id, "base_contribution", str(year), None, None, ZERO, "blocked", "R10",
-                              message))
-            continue
-        if tariff is None:
-            message = f"Kein Tarif Sockelbeitrag gültig am {start:%d.%m.%Y}; Sockelbeitrag {year} blockiert (R6, R10)."
-            blockers.append(Issue("missing_tariff", muni.id, message, "R10"))
-            lines.append(Line(muni.id, payee.id, "base_contribution", str(year), count, None, ZERO, "blocked", "R10",
+            lines.append(Line(muni.id, payee.id, "base_contribution", claim, None, None, ZERO, "blocked", "R10",
                               message))
             continue
         for reason in reasons:
             withheld.append(Issue("not_eligible", muni.id, f"{muni.name}, Sockelbeitrag {year}: {reason}.", "R12"))
+        if tariff is None:  # R6: not payable, never a blocker
+            withheld.append(Issue("not_payable", muni.id, f"Sockelbeitrag {year} von {muni.name}: nicht zahlbar, "
+                                  f"kein Tarif gültig am {start:%d.%m.%Y} (R6, R10).", "R6"))
+            if not reasons:
+                lines.append(Line(muni.id, payee.id, "base_contribution", claim, count, None, ZERO, "withheld", "R6",
+                                  f"Sockelbeitrag {year}: kein gültiger Tarif am {start:%d.%m.%Y}, nicht zahlbar "
+                                  "(R6).", ledger_quantity=count, ledger_amount=ZERO, revision=0))
+            continue
         amount = tariff.amount * count
         text = (f"Sockelbeitrag {year}: {number(count)} ausländische Einwohner/innen per {reference:%d.%m.%Y}"
                 f"{parts} × CHF {chf(tariff.amount)} (Tarif gültig ab {tariff.valid_from:%d.%m.%Y}, "
@@ -273,8 +335,9 @@ def _base_contributions(index: _Index, lines, blockers, withheld) -> None:
             text += "; zurückbehalten: " + "; ".join(reasons)
         if payee.id != muni.id:
             text += f"; ausbezahlt an {payee.name} (R13)"
-        lines.append(Line(muni.id, payee.id, "base_contribution", str(year), count, tariff.amount, amount,
-                          "withheld" if reasons else "payable", "R10", text + "."))
+        ledger = {} if reasons else {"ledger_quantity": count, "ledger_amount": amount, "revision": 0}
+        lines.append(Line(muni.id, payee.id, "base_contribution", claim, count, tariff.amount, amount,
+                          "withheld" if reasons else "payable", "R10", text + ".", **ledger))
 
 
 def _base_count(index: _Index, muni: Municipality, reference: date, year: int):
@@ -318,43 +381,63 @@ def yearly_contributions(inp: RunInputs, year: int) -> list[tuple[Municipality, 
 
 
 def _offsets(index: _Index, lines: list[Line]) -> list[InvoiceDraft]:
-    """R16: negative corrections and open clawbacks are offset up to the payee's payout; the rest is invoiced."""
+    """R16, §4.7: a negative correction or an open clawback is offset against the debtor's own credit in this run.
+
+    The debtor's credit is what the run pays for the debtor itself (for a lead-paid group: the member's
+    share only, never the lead's own fees); an abolished debtor's is its successor's (R26). What exceeds
+    it is invoiced to the debtor (or its successor), 30 days after the invoice date, and not offset again.
+    """
     inp = index.inp
-    available: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    credit: dict[int, dict[int, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))  # debtor -> payee -> CHF
     for line in lines:
         if line.status == "payable" and line.amount > 0:
-            available[line.payee_id] += line.amount
+            debtor = index.successor(index.municipalities[line.municipality_id])
+            credit[debtor.id][line.payee_id] += line.amount
+
+    def take(debtor_id: int, wanted: Decimal) -> list[tuple[int, Decimal]]:
+        taken = []
+        for payee_id in sorted(credit[debtor_id]):
+            part = min(wanted, credit[debtor_id][payee_id])
+            if part > 0:
+                credit[debtor_id][payee_id] -= part
+                wanted -= part
+                taken.append((payee_id, part))
+        return taken
+
     invoices: list[InvoiceDraft] = []
     for position, line in enumerate(list(lines)):
         if line.status == "payable" and line.amount < 0:
-            offset = min(-line.amount, available[line.payee_id])
-            available[line.payee_id] -= offset
-            rest = -line.amount - offset
+            debtor = index.successor(index.municipalities[line.municipality_id])
+            owed = -line.amount
+            offset = sum((part for _payee, part in take(debtor.id, owed)), ZERO)
+            rest = owed - offset
             if rest:
-                lines[position] = Line(
-                    line.municipality_id, line.payee_id, line.component, line.period, line.quantity, line.rate,
-                    -offset, line.status, "R15, R16",
-                    line.explanation[:-1] + f"; davon CHF {chf(offset)} verrechnet, CHF {chf(rest)} in Rechnung "
-                    f"gestellt, fällig {invoice_due(inp.payout_date):%d.%m.%Y} (R16).", line.report_id)
-                invoices.append(InvoiceDraft(line.municipality_id, None, rest,
-                                             f"Negative Korrektur {line.period} (R15/R16)"))
+                lines[position] = replace(
+                    line, amount=-offset, rule="R15, R16",
+                    explanation=line.explanation[:-1] + f"; davon CHF {chf(offset)} verrechnet, CHF {chf(rest)} "
+                    f"an {debtor.name} in Rechnung gestellt, fällig 30 Tage nach Rechnungsdatum (R16).")
+                invoices.append(InvoiceDraft(debtor.id, None, rest, f"Negative Korrektur {line.period} (R15/R16)"))
     for clawback in sorted(inp.clawbacks, key=lambda c: (c.decided_on, c.id)):
         muni = index.municipalities[clawback.municipality_id]
         if clawback.decided_on > inp.payout_date or clawback.open_amount <= 0:
             continue
-        payee = index.payee(muni, index.contract_on(muni.id, inp.payout_date))
-        if available[payee.id] <= 0:
-            continue  # no payout to offset against in this run: it stays open for the next
-        offset = min(clawback.open_amount, available[payee.id])
-        available[payee.id] -= offset
+        debtor = index.successor(muni)
+        parts = take(debtor.id, clawback.open_amount)
+        if not parts:
+            continue  # no own credit in this run: it stays open for the next
+        offset = sum((part for _payee, part in parts), ZERO)
         rest = clawback.open_amount - offset
+        via = "" if debtor.id == muni.id else f" (Rechtsnachfolgerin {debtor.name}, R26)"
         text = (f"Rückforderung vom {clawback.decided_on:%d.%m.%Y} ({clawback.reason}), offen CHF "
-                f"{chf(clawback.open_amount)}: mit der Auszahlung an {payee.name} verrechnet CHF {chf(offset)}")
+                f"{chf(clawback.open_amount)}: mit dem eigenen Guthaben von {debtor.name} in diesem Lauf verrechnet "
+                f"CHF {chf(offset)}{via}")
         if rest:
-            text += (f"; Rest CHF {chf(rest)} wird in Rechnung gestellt, fällig "
-                     f"{invoice_due(inp.payout_date):%d.%m.%Y}, und nicht erneut verrechnet")
-            invoices.append(InvoiceDraft(muni.id, clawback.id, rest, clawback.reason))
-        lines.append(Line(muni.id, payee.id, "clawback_offset", f"RF-{clawback.id}", None, None, -offset, "payable",
-                          "R16", text + " (R16)." if muni.id == payee.id else text + " (R16, R26/R13).",
-                          clawback_id=clawback.id))
+            text += (f"; Rest CHF {chf(rest)} wird {debtor.name} in Rechnung gestellt, fällig 30 Tage nach "
+                     "Rechnungsdatum, und nicht erneut verrechnet")
+            invoices.append(InvoiceDraft(debtor.id, clawback.id, rest, clawback.reason))
+        for payee_id, part in parts:
+            period = f"RF-{clawback.id}" if len(parts) == 1 else f"RF-{clawback.id}-{payee_id}"
+            lines.append(Line(muni.id, payee_id, "clawback_offset", period, None, None, -part, "payable",
+                              "R16", text + (" (R16, §4.7)." if muni.id == payee_id else " (R16, §4.7, R13/R26)."),
+                              clawback_id=clawback.id))
     return invoices

@@ -15,14 +15,16 @@ class Actor:
 
     label: str
     user_id: int | None = None
+    fresh: bool = False  # logged in within the last 15 minutes: may change bank data (issue 13)
 
     @classmethod
-    def of(cls, user) -> "Actor":
-        return cls(label=user.email, user_id=user.id)
+    def of(cls, user, fresh: bool = False) -> "Actor":
+        return cls(label=user.email, user_id=user.id, fresh=fresh)
 
     @classmethod
     def cli(cls, who: str = "cli") -> "Actor":
-        return cls(label=f"cli:{who}")
+        """An operator on the server: no web session to be stale; the audit log names the command."""
+        return cls(label=f"cli:{who}", fresh=True)
 
 
 def _plain(value):

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import xlsxwriter
 
-from models import TARIFF_KINDS, Clawback, Invoice, Municipality, PayoutLine, PayoutRun, Tariff, db
+from models import TARIFF_KINDS, Clawback, Invoice, Municipality, PayoutLine, PayoutRun, RunPayee, Tariff, db
 from payouts.loader import load_base_inputs
 from payouts.rules import invoice_due, yearly_contributions
 
@@ -116,14 +116,16 @@ def payout_list(run: PayoutRun) -> bytes:
     sheet = _Sheet(book, f"{prefix}Auszahlungen", PAYOUT_HEADERS, [7, 11, 8, 28, 12, 26, 15, 15, 15, 13, 15, 15, 48],
                    formats)
     sums = defaultdict(Decimal)
+    # The bank data the run pays to, frozen with the run; never the municipality's current data (issue 13).
+    bank = {row.payee_id: row for row in RunPayee.select().where(RunPayee.run == run.id)}
     for payee_id in sorted(per_payee, key=lambda i: municipalities[i].bfs_nr):
-        payee, amounts = municipalities[payee_id], per_payee[payee_id]
+        payee, amounts = bank.get(payee_id) or municipalities[payee_id], per_payee[payee_id]
         values = [amounts[key] for key in SUM_COLUMNS]
         total = sum(values, Decimal("0.00"))
         for column, value in enumerate([*values, total], start=6):
             sums[column] += value
-        sheet.write([run.id, run.payout_date, payee.bfs_nr, payee.name, payee.creditor_number, payee.iban, *values,
-                     total, f"start.integration {run.payout_date:%d.%m.%Y} {payee.name}"])
+        sheet.write([run.id, run.payout_date, municipalities[payee_id].bfs_nr, payee.name, payee.creditor_number,
+                     payee.iban, *values, total, f"start.integration {run.payout_date:%d.%m.%Y} {payee.name}"])
     sheet.total(3, "Total", sums)
     details = _Sheet(book, f"{prefix}Details", DETAIL_HEADERS, [8, 26, 26, 26, 24, 9, 11, 14, 10], formats)
     for muni_id, payee_id, component, period, quantity, rate, amount, rule in sorted(

@@ -27,6 +27,9 @@ class _Rollback(Exception):
     pass
 
 
+BANK_FIELDS = ("iban", "creditor_number")  # where money goes: fresh login on every path (issue 13)
+
+
 def run_import(kind: str, filename: str, data: bytes, actor: Actor, dry_run: bool = False) -> ImportResult:
     """Parse, validate every row, then write all rows in one transaction (or none)."""
     if kind not in KINDS:
@@ -93,6 +96,11 @@ def _write_municipalities(parsed, actor, result):
         has_successor = "successor_bfs" in item
         successor_bfs = item.pop("successor_bfs", None)
         muni = existing.get(item["bfs_nr"])
+        if muni is not None and not actor.fresh and any(
+                name in item and (item[name] or None) != (getattr(muni, name) or None) for name in BANK_FIELDS):
+            result.errors.append((line, "IBAN oder Kreditor-Nr ändern braucht eine Anmeldung der letzten 15 Minuten: "
+                                        "bitte neu anmelden und die Datei erneut hochladen."))
+            continue
         upsert(Municipality, muni, item, actor, result, existing, item["bfs_nr"])
         if has_successor:
             successors.append((line, item["bfs_nr"], successor_bfs))

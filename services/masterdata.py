@@ -7,12 +7,14 @@ import re
 from datetime import date
 
 from models import (
+    Budget,
     Clawback,
     Contract,
     ContractMember,
     ForeignPopulation,
     FormField,
     FormVersion,
+    LedgerEntry,
     Municipality,
     OfficerAssignment,
     PayoutLine,
@@ -205,6 +207,46 @@ def check_decision(decision) -> None:
             refuse("report", "Bitte das verspätete Reporting wählen.")
         if not Report.get_by_id(decision.report_id).late:
             refuse("report", "Dieses Reporting ist nicht verspätet eingereicht worden (R14).")
+    if decision.kind in ("refuse_contribution", "pay_after_close"):
+        check_contribution_decision(decision)
+
+
+CONTRIBUTION_PARTS = {"fees": "Pauschalen eines Halbjahres", "base_contribution": "Sockelbeitrag eines Jahres"}
+_HALF_YEAR = re.compile(r"^(\d{4})-H([12])$")
+
+
+def check_contribution_decision(decision) -> None:
+    """§4.7, R17: a refusal (or a payment after the year's close) names a claim that exists and is not yet paid."""
+    if decision.component not in CONTRIBUTION_PARTS:
+        refuse("component", "Bitte «fees» (Pauschalen eines Halbjahres) oder «base_contribution» (Sockelbeitrag) "
+                            "wählen.")
+    period = (decision.period or "").strip()
+    match = _HALF_YEAR.match(period) if decision.component == "fees" else re.match(r"^(\d{4})$", period)
+    if not match:
+        refuse("period", "Periode als 2026-H1 / 2026-H2 (Pauschalen) oder 2026 (Sockelbeitrag) angeben.")
+    year = int(match[1])
+    municipality = Municipality.get_by_id(decision.municipality_id)
+    if decision.component == "fees":
+        report = Report.get_or_none((Report.municipality == municipality.id) & (Report.year == year)
+                                    & (Report.half == int(match[2])))
+        if report is None:
+            refuse("period", f"Für {municipality.name} gibt es kein Reporting {period}: nichts zu entscheiden.")
+        paid = LedgerEntry.select().where((LedgerEntry.municipality == municipality.id)
+                                          & (LedgerEntry.claim == period)
+                                          & (LedgerEntry.component != "base_contribution")).exists()
+    else:
+        if not municipality.exists_between(date(year, 1, 1), date(year, 12, 31)):
+            refuse("period", f"{municipality.name} bestand {year} nicht: nichts zu entscheiden.")
+        paid = LedgerEntry.select().where((LedgerEntry.municipality == municipality.id) & (LedgerEntry.claim == period)
+                                          & (LedgerEntry.component == "base_contribution")).exists()
+    if paid:
+        refuse("period", f"{period} von {municipality.name} ist bereits ausbezahlt: nichts mehr zu verweigern; "
+                         "allenfalls eine Rückforderung erfassen (§4.7).")
+    if decision.kind == "pay_after_close":
+        budget = Budget.get_or_none(Budget.year == year)
+        if budget is None or budget.closed_at is None:
+            refuse("period", f"Das Jahr {year} ist nicht abgeschlossen: es braucht keinen Entscheid (R17).")
+    decision.period = period
 
 
 def check_budget(credit) -> None:

@@ -5,21 +5,42 @@ from decimal import Decimal
 
 from peewee import IntegrityError, fn
 
-from models import Budget, Clawback, Invoice, Municipality, PayoutLine, PayoutRun, User, db, utcnow
+from core.formatting import chf
+from models import (
+    Budget,
+    Clawback,
+    Invoice,
+    LedgerEntry,
+    Municipality,
+    PayoutLine,
+    PayoutRun,
+    RunPayee,
+    User,
+    db,
+    utcnow,
+)
 from payouts.calendar import is_payout_date, next_payout_date
+from payouts.inputs import Issue, fingerprint
 from payouts.loader import load_inputs
 from payouts.rules import compute, invoice_due
-from payouts.writer import issues_payload, replace_lines
+from payouts.writer import issues_payload, ledger_rows, replace_lines, replace_payees
 
-from . import paging
+from . import paging, settings
 from .audit import Actor, record, snapshot
 from .errors import DomainError
 from .masterdata import check_budget, check_clawback
+from .validation import normalise_iban
 
 ZERO = Decimal("0.00")
 
 
-def _require(user: User, *roles: str) -> None:
+SETTLED = ("approved", "booked")
+
+
+def require(user: User, action: str) -> None:
+    # issue 14 moves this into auth/policy.py; until then the roles of each action are listed here
+    roles = {"run.prepare": ("admin",), "run.approve": ("accountant",), "run.book": ("accountant",),
+             "clawback.add": ("admin",), "budget.set": ("admin",), "budget.close": ("admin",)}[action]
     if user is None or not user.is_active or user.role not in roles:
         raise DomainError("Diese Aktion ist für Ihre Rolle nicht erlaubt.")
 
@@ -58,9 +79,55 @@ def run_summary(run: PayoutRun) -> dict:
     return run_summaries([run])[run.id]
 
 
+STALE_RUN = "Lauf veraltet – bitte neu berechnen: seit der Berechnung hat sich geändert, worauf er beruht."
+
+
+def _check_sequence(payout_date: date, today: date) -> None:
+    """Go-live is set, the date lies on or after it and after the latest approved run; one draft at a time."""
+    start = settings.go_live()
+    if start is None:
+        raise DomainError("Go-live ist nicht gesetzt: zuerst `flask --app app settings go-live DATUM` ausführen "
+                          "(ab welchem Auszahlungstermin das System zahlt).")
+    if payout_date < start:
+        raise DomainError(f"Der {payout_date:%d.%m.%Y} liegt vor dem Go-live {start:%d.%m.%Y}: frühere Termine "
+                          "wurden ausserhalb des Systems abgerechnet.", {"payout_date": ["Nicht vor dem Go-live."]})
+    latest = (PayoutRun.select().where(PayoutRun.status.in_(SETTLED)).order_by(PayoutRun.payout_date.desc()).first())
+    if latest is not None and payout_date <= latest.payout_date:
+        raise DomainError(f"Der Lauf per {latest.payout_date:%d.%m.%Y} ist bereits freigegeben; ein neuer Lauf muss "
+                          "danach liegen.", {"payout_date": ["Nach dem letzten freigegebenen Lauf."]})
+    other = PayoutRun.select().where((PayoutRun.status == "draft") & (PayoutRun.payout_date != payout_date)).first()
+    if other is not None:
+        raise DomainError(f"Es gibt bereits einen Entwurf per {other.payout_date:%d.%m.%Y}: bitte diesen freigeben "
+                          "oder verwerfen, bevor ein anderer Termin berechnet wird.",
+                          {"payout_date": ["Nur ein offener Entwurf."]})
+
+
+def _iban_ok(value: str | None) -> bool:
+    try:
+        return normalise_iban(value) is not None
+    except ValueError:
+        return False
+
+
+def _bank_blockers(result, municipalities: dict) -> list[Issue]:
+    """A positive payout needs the payee's IBAN and creditor number (issue 13)."""
+    blockers = []
+    for payee_id, amount in sorted(result.net_by_payee().items()):
+        payee = municipalities[payee_id]
+        missing = []
+        if amount > 0 and not _iban_ok(payee.iban):
+            missing.append("gültige IBAN")
+        if amount > 0 and not (payee.creditor_number or "").strip():
+            missing.append("Kreditorennummer")
+        if missing:
+            blockers.append(Issue("bank_data", payee_id, f"{payee.name} erhält CHF {chf(amount)}, aber es fehlt "
+                                  f"{' und '.join(missing)} (Stammdaten der Gemeinde).", "R13"))
+    return blockers
+
+
 def prepare(user: User, payout_date: date, today: date) -> PayoutRun:
     """Compute the run for a payout date; a draft is recomputed, an approved run never (R7)."""
-    _require(user, "admin")
+    require(user, "run.prepare")
     check_payout_date(payout_date, today)
     actor = Actor.of(user)
     try:
@@ -70,16 +137,23 @@ def prepare(user: User, payout_date: date, today: date) -> PayoutRun:
                 state = "freigegeben" if run.status == "approved" else "verbucht"
                 raise DomainError(f"Der Lauf per {payout_date:%d.%m.%Y} ist bereits {state} und wird nicht neu "
                                   "berechnet (R7, R15).")
-            result = compute(load_inputs(payout_date))
+            _check_sequence(payout_date, today)
+            inputs = load_inputs(payout_date)
+            result = compute(inputs)
+            municipalities = {m.id: m for m in inputs.municipalities}
+            result.blockers.extend(_bank_blockers(result, municipalities))
             before = snapshot(run) if run else None
             if run is None:
-                run = PayoutRun.create(payout_date=payout_date, prepared_by=user.id, issues_json=issues_payload(result))
+                run = PayoutRun.create(payout_date=payout_date, prepared_by=user.id, issues_json=issues_payload(result),
+                                       fingerprint=fingerprint(inputs))
             else:
                 run.prepared_by, run.prepared_at = user.id, utcnow()
                 run.version += 1
                 run.issues_json = issues_payload(result)
+                run.fingerprint = fingerprint(inputs)
                 run.save()
             replace_lines(run, result)
+            replace_payees(run, result, municipalities)
             record(actor, "prepare", run, before=before,
                    after={**snapshot(run), "total": str(result.total), "lines": len(result.lines)},
                    reason=f"Lauf per {payout_date:%d.%m.%Y} berechnet")
@@ -88,9 +162,25 @@ def prepare(user: User, payout_date: date, today: date) -> PayoutRun:
     return run
 
 
-def approve(user: User, run_id: int) -> PayoutRun:
-    """Four eyes: an accountant who did not prepare it; exactly one approval even when concurrent."""
-    _require(user, "accountant")
+def discard(user: User, run_id: int) -> None:
+    """Drop a draft (its lines and payees go with it); audited. Approved runs are never discarded."""
+    require(user, "run.prepare")
+    with db.atomic():
+        run = PayoutRun.get_or_none(PayoutRun.id == run_id)
+        if run is None or run.status != "draft":
+            raise DomainError("Nur ein Entwurf kann verworfen werden.")
+        before = snapshot(run)
+        PayoutLine.delete().where(PayoutLine.run == run.id).execute()
+        RunPayee.delete().where(RunPayee.run == run.id).execute()
+        PayoutRun.delete().where((PayoutRun.id == run.id) & (PayoutRun.status == "draft")).execute()
+        record(Actor.of(user), "delete", model="PayoutRun", record_id=run.id, before=before,
+               reason=f"Entwurf per {run.payout_date:%d.%m.%Y} verworfen")
+
+
+def approve(user: User, run_id: int, version: int, today: date | None = None) -> PayoutRun:
+    """Four eyes: an accountant who did not prepare it approves the version they saw, if nothing changed since."""
+    require(user, "run.approve")
+    today = today or date.today()
     run = PayoutRun.get_or_none(PayoutRun.id == run_id)
     if run is None:
         raise DomainError(f"Unbekannter Lauf {run_id}.")
@@ -98,42 +188,58 @@ def approve(user: User, run_id: int) -> PayoutRun:
         raise DomainError(f"Der Lauf per {run.payout_date:%d.%m.%Y} ist bereits freigegeben.")
     if run.prepared_by_id == user.id:
         raise DomainError("Vier-Augen-Prinzip: Sie haben diesen Lauf vorbereitet und können ihn nicht freigeben.")
+    if run.version != version:
+        raise DomainError("Der Lauf wurde seit Ihrer Ansicht neu berechnet; bitte die aktuelle Fassung prüfen.")
     blockers = run.issues.get("blockers", [])
     if blockers:
         raise DomainError("Freigabe nicht möglich, es gibt Blocker: " + " | ".join(b["message"] for b in blockers))
     actor = Actor.of(user)
-    with db.atomic():
-        before = snapshot(run)
-        changed = (PayoutRun.update(status="approved", approved_by=user.id, approved_at=utcnow(),
-                                    version=PayoutRun.version + 1)
-                   .where((PayoutRun.id == run.id) & (PayoutRun.status == "draft")
-                          & (PayoutRun.version == run.version)).execute())
-        if changed != 1:
-            raise DomainError("Der Lauf wurde inzwischen geändert oder freigegeben; bitte neu laden.")
-        run = PayoutRun.get_by_id(run.id)
-        record(actor, "approve", run, before=before, after=snapshot(run), reason="Freigabe (Vier-Augen-Prinzip)")
-        _create_invoices(actor, user, run)
+    try:
+        with db.atomic():
+            if fingerprint(load_inputs(run.payout_date)) != run.fingerprint:
+                raise DomainError(STALE_RUN)
+            before = snapshot(run)
+            changed = (PayoutRun.update(status="approved", approved_by=user.id, approved_at=utcnow(),
+                                        version=PayoutRun.version + 1)
+                       .where((PayoutRun.id == run.id) & (PayoutRun.status == "draft")
+                              & (PayoutRun.version == version)).execute())
+            if changed != 1:
+                raise DomainError("Der Lauf wurde inzwischen geändert oder freigegeben; bitte neu laden.")
+            run = PayoutRun.get_by_id(run.id)
+            LedgerEntry.insert_many(ledger_rows(run)).execute()
+            record(actor, "approve", run, before=before, after=snapshot(run), reason="Freigabe (Vier-Augen-Prinzip)")
+            _create_invoices(actor, user, run, today)
+    except IntegrityError:  # the ledger already holds a claim of this run: never paid twice
+        raise DomainError(STALE_RUN) from None
     return run
 
 
-def _create_invoices(actor: Actor, user: User, run: PayoutRun) -> None:
-    """R16: the excess of a clawback (or of a negative correction) over the payout is invoiced."""
-    for number, draft in enumerate(run.issues.get("invoices", []), start=1):
+def _create_invoices(actor: Actor, user: User, run: PayoutRun, today: date) -> None:
+    """R16, §4.7: the excess of a clawback (or of a negative correction) over the debtor's credit is invoiced.
+
+    The invoice is dated on approval and due 30 days later; numbers run per year (RE-2026-0001).
+    """
+    drafts = run.issues.get("invoices", [])
+    prefix = f"RE-{today.year}-"
+    last = (Invoice.select(fn.MAX(Invoice.number)).where(Invoice.number.startswith(prefix)).scalar() or "")
+    sequence = int(last[len(prefix):]) if last[len(prefix):].isdigit() else 0
+    for draft in drafts:
         amount = Decimal(draft["amount"])
         clawback_id = draft["clawback_id"]
         if clawback_id is None:  # a negative correction is a clawback (R16)
             clawback = Clawback.create(municipality=draft["municipality_id"], amount=amount, reason=draft["reason"],
-                                       decided_on=run.payout_date, decided_by=user.id)
+                                       decided_on=today, decided_by=user.id)
             record(actor, "create", clawback, after=snapshot(clawback), reason="Negative Korrektur (R15/R16)")
             clawback_id = clawback.id
-        invoice = Invoice.create(number=f"RE-{run.payout_date:%Y%m%d}-{number:04d}",
-                                 municipality=draft["municipality_id"], clawback=clawback_id, run=run.id,
-                                 amount=amount, invoice_date=run.payout_date, due_date=invoice_due(run.payout_date))
+        sequence += 1
+        invoice = Invoice.create(number=f"{prefix}{sequence:04d}", municipality=draft["municipality_id"],
+                                 clawback=clawback_id, run=run.id, amount=amount, invoice_date=today,
+                                 due_date=invoice_due(today))
         record(actor, "create", invoice, after=snapshot(invoice), reason="Rechnung für Rückforderungsrest (R16)")
 
 
 def book(user: User, run_id: int) -> PayoutRun:
-    _require(user, "accountant")
+    require(user, "run.book")
     with db.atomic():
         run = PayoutRun.get_or_none(PayoutRun.id == run_id)
         if run is None or run.status != "approved":
@@ -150,7 +256,7 @@ def book(user: User, run_id: int) -> PayoutRun:
 
 
 def add_clawback(user: User, bfs_nr: int, amount: Decimal, reason: str, decided_on: date) -> Clawback:
-    _require(user, "admin")
+    require(user, "clawback.add")
     municipality = Municipality.get_or_none(Municipality.bfs_nr == bfs_nr)
     if municipality is None:
         raise DomainError(f"Unbekannte BFS-Nummer {bfs_nr}.")
@@ -164,12 +270,14 @@ def add_clawback(user: User, bfs_nr: int, amount: Decimal, reason: str, decided_
 
 
 def set_budget(user: User, year: int, credit: Decimal) -> Budget:
-    _require(user, "admin")
+    require(user, "budget.set")
     check_budget(credit)
     if not 2017 <= year <= 2100:
         raise DomainError("Das Jahr muss zwischen 2017 und 2100 liegen.")
     with db.atomic():
         budget = Budget.get_or_none(Budget.year == year)
+        if budget is not None and budget.closed_at is not None:
+            raise DomainError(f"Das Jahr {year} ist abgeschlossen; sein Kredit wird nicht mehr geändert (R17).")
         before = snapshot(budget) if budget else None
         if budget is None:
             budget = Budget.create(year=year, credit=credit)
@@ -183,9 +291,14 @@ def set_budget(user: User, year: int, credit: Decimal) -> Budget:
 
 @dataclass
 class BudgetYear:
+    """R17, §4.3.4: what belongs to year Y (fees of H1 Y and H2 Y, base contribution Y), by claim year."""
+
     year: int
     credit: Decimal | None
-    runs: list[tuple[PayoutRun, Decimal]]
+    runs: list[tuple[PayoutRun, Decimal]]  # approved runs with the gross they credited to year Y
+    offsets: Decimal = ZERO  # clawbacks offset in approved runs of the year (shown apart, not "used")
+    invoiced: Decimal = ZERO  # invoices dated in the year
+    budget: Budget | None = None
 
     @property
     def used(self) -> Decimal:
@@ -194,20 +307,53 @@ class BudgetYear:
     @property
     def surplus(self) -> Decimal | None:
         """R17: what remains after the year's runs goes to the project credit for social integration."""
+        if self.budget is not None and self.budget.surplus is not None:
+            return self.budget.surplus
         return None if self.credit is None else self.credit - self.used
+
+    @property
+    def closed(self) -> bool:
+        return self.budget is not None and self.budget.closed_at is not None
 
 
 def budget_year(year: int) -> BudgetYear:
     budget = Budget.get_or_none(Budget.year == year)
-    totals = dict(PayoutLine.select(PayoutLine.run, fn.SUM(PayoutLine.amount)).join(PayoutRun)
-                  .where((PayoutLine.status == "payable") & (PayoutRun.status.in_(("approved", "booked")))
-                         & (PayoutRun.payout_date.between(date(year, 1, 1), date(year, 12, 31))))
-                  .group_by(PayoutLine.run).tuples())
-    runs = [(run, PayoutLine.amount.python_value(totals.get(run.id) or 0))
-            for run in PayoutRun.select().where(PayoutRun.payout_date.between(date(year, 1, 1), date(year, 12, 31)))
-            .order_by(PayoutRun.payout_date)]
-    return BudgetYear(year, budget.credit if budget else None,
-                      [(r, amount) for r, amount in runs if r.status in ("approved", "booked")])
+    gross = dict(LedgerEntry.select(LedgerEntry.run, fn.SUM(LedgerEntry.amount)).where(LedgerEntry.claim_year == year)
+                 .group_by(LedgerEntry.run).tuples())
+    runs = [(run, LedgerEntry.amount.python_value(gross[run.id] or 0))
+            for run in PayoutRun.select().where(PayoutRun.id.in_(list(gross))).order_by(PayoutRun.payout_date)]
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    offsets = (PayoutLine.select(fn.SUM(PayoutLine.amount)).join(PayoutRun)
+               .where((PayoutLine.component == "clawback_offset") & PayoutRun.status.in_(SETTLED)
+                      & PayoutRun.payout_date.between(start, end)).scalar())
+    invoiced = Invoice.select(fn.SUM(Invoice.amount)).where(Invoice.invoice_date.between(start, end)).scalar()
+    return BudgetYear(year, budget.credit if budget else None, runs,
+                      -PayoutLine.amount.python_value(offsets or 0), Invoice.amount.python_value(invoiced or 0),
+                      budget)
+
+
+def close_year(user: User, year: int) -> Budget:
+    """R17: record the surplus of year Y to the project credit, once; later claims of Y need a decision."""
+    require(user, "budget.close")
+    with db.atomic():
+        budget = Budget.get_or_none(Budget.year == year)
+        if budget is None:
+            raise DomainError(f"Für {year} ist kein Kredit erfasst; zuerst das Budget setzen.")
+        if budget.closed_at is not None:
+            raise DomainError(f"Das Jahr {year} ist bereits abgeschlossen (am {budget.closed_at:%d.%m.%Y}, "
+                              f"Überschuss CHF {chf(budget.surplus)}).")
+        if PayoutRun.select().where(PayoutRun.status == "draft").exists():
+            raise DomainError("Es gibt einen offenen Entwurf: zuerst freigeben oder verwerfen.")
+        before = snapshot(budget)
+        surplus = budget_year(year).surplus
+        changed = (Budget.update(closed_at=utcnow(), closed_by=user.email, surplus=surplus)
+                   .where((Budget.id == budget.id) & Budget.closed_at.is_null()).execute())
+        if changed != 1:
+            raise DomainError(f"Das Jahr {year} ist bereits abgeschlossen.")
+        budget = Budget.get_by_id(budget.id)
+        record(Actor.of(user), "close", budget, before=before, after=snapshot(budget),
+               reason=f"Jahr {year} abgeschlossen: Überschuss CHF {chf(surplus)} an den Projektkredit (R17, §4.3.4)")
+    return budget
 
 
 def lines_page(run: PayoutRun, page: int, per_page: int = 200) -> paging.Page:
