@@ -7,9 +7,10 @@ from flask_login import current_user, logout_user
 from auth.guards import roles_required
 from auth.session import REAUTH_MESSAGE, login_is_fresh
 from forms.payouts import PrepareForm, RunActionForm
-from models import COMPONENTS, LINE_STATUSES, RUN_STATUSES, Municipality, PayoutLine, PayoutRun, Report
+from core.formatting import chf
+from models import COMPONENTS, LINE_STATUSES, RUN_STATUSES, Municipality, PayoutLine, PayoutRun, Report, RunPayee
 from payouts.calendar import next_payout_date
-from services import exports, paging, payout_runs, run_views
+from services import exports, paging, payout_runs, run_views, settings
 from services.errors import DomainError
 from services.responsibility import responsible_ids
 from views.access import get_municipality_or_404
@@ -69,7 +70,8 @@ def run_detail(run_id):
                            total=sum((group.total for group in groups), run_views.ZERO),  # the lines just read
                            issues=run.issues, municipalities=municipalities,
                            statuses=RUN_STATUSES, components=COMPONENTS, line_statuses=LINE_STATUSES,
-                           action_form=RunActionForm(version=run.version))
+                           action_form=RunActionForm(version=run.version), go_live=settings.go_live(),
+                           bank=list(run.payees.order_by(RunPayee.name)))
 
 
 @bp.route("/runs/<int:run_id>/lines")
@@ -89,7 +91,7 @@ def _act(run_id, action, message):
         flash("Der Lauf wurde inzwischen geändert; bitte die aktuelle Fassung prüfen.", "error")
         return redirect(url_for(".run_detail", run_id=run.id))
     try:
-        action(current_user, run.id)
+        action(current_user, run.id, run.version)
     except DomainError as exc:
         flash(exc.message, "error")
     else:
@@ -101,8 +103,24 @@ def _act(run_id, action, message):
 @roles_required("admin")
 def recompute(run_id):
     run = get_run_or_404(run_id)
-    return _act(run_id, lambda user, _id: payout_runs.prepare(user, run.payout_date, date.today()),
+    return _act(run_id, lambda user, _id, _version: payout_runs.prepare(user, run.payout_date, date.today()),
                 "Lauf neu berechnet.")
+
+
+@bp.route("/runs/<int:run_id>/verwerfen", methods=("POST",))
+@roles_required("admin")
+def discard(run_id):
+    run = get_run_or_404(run_id)
+    form = RunActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        payout_runs.discard(current_user, run.id)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".run_detail", run_id=run.id))
+    flash(f"Entwurf per {run.payout_date:%d.%m.%Y} verworfen.", "success")
+    return redirect(url_for(".runs"))
 
 
 @bp.route("/runs/<int:run_id>/approve", methods=("POST",))
@@ -118,7 +136,8 @@ def approve(run_id):
 @bp.route("/runs/<int:run_id>/book", methods=("POST",))
 @roles_required("accountant")
 def book(run_id):
-    return _act(run_id, payout_runs.book, "Lauf als verbucht markiert.")
+    return _act(run_id, lambda user, run_id_, _version: payout_runs.book(user, run_id_),
+                "Lauf als verbucht markiert.")
 
 
 @bp.route("/runs/<int:run_id>/lines/<int:line_id>")
@@ -144,7 +163,21 @@ def municipality_history(municipality_id):
 def budget(year):
     if not 2017 <= year <= 2100:
         abort(404)
-    return render_template("payouts/budget.html", budget=payout_runs.budget_year(year))
+    return render_template("payouts/budget.html", budget=payout_runs.budget_year(year), form=RunActionForm())
+
+
+@bp.route("/budgets/<int:year>/abschliessen", methods=("POST",))
+@roles_required("admin")
+def close_year(year):
+    if not RunActionForm().validate_on_submit():
+        abort(400)
+    try:
+        budget = payout_runs.close_year(current_user, year)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"Jahr {year} abgeschlossen: Überschuss CHF {chf(budget.surplus)} an den Projektkredit (R17).", "success")
+    return redirect(url_for(".budget", year=year))
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
