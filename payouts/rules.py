@@ -136,7 +136,7 @@ def _window(inp: RunInputs) -> list[HalfYear]:
     """
     go_live = inp.go_live or inp.payout_date
     last = fee_period(inp.payout_date)
-    first = HalfYear.containing(go_live)
+    first = HalfYear(go_live.year - 1, 1)
     while regular_payout_date(first) < go_live:
         first = first.next()
     return periods_between(first, last)

@@ -4,6 +4,7 @@ import re
 from datetime import date
 
 import pytest
+from schwifty import IBAN
 
 from app import create_app
 from auth.passwords import hash_password
@@ -13,6 +14,9 @@ from models.database import DatabaseUnavailable, check_connection, make_database
 from models.schema import upgrade
 from services.audit import Actor
 from services.reference_data import load_reference_data
+from services import payout_runs
+from services.settings import go_live as go_live_date
+from services.settings import set_go_live
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 PASSWORD = "Korrekt-Pferd-Batterie-42"
@@ -97,7 +101,34 @@ def make_municipality(app):
         bfs = kw.pop("bfs_nr", None) or next(counter)
         kw.setdefault("name", f"Testgemeinde {bfs}")
         kw.setdefault("district", "Lebern")
+        kw.setdefault("creditor_number", f"K-{bfs}")  # a payee needs bank data (issue 13)
+        kw.setdefault("iban", sample_iban(bfs))
         return Municipality.create(bfs_nr=bfs, **kw)
+
+    return factory
+
+
+def sample_iban(number: int) -> str:
+    """A valid Swiss IBAN, different per number (PostFinance bank code, invented account)."""
+    return IBAN.generate("CH", bank_code="09000", account_code=str(number).zfill(12)).compact
+
+
+def approve(user, run):
+    """Approve the version of the run the test holds, as the accountant's page does (issue 13)."""
+    return payout_runs.approve(user, run.id, run.version)
+
+
+def ensure_go_live(day: date) -> None:
+    """Set go-live once (tests that prepare runs start there, as a first run did before issue 13)."""
+    if go_live_date() is None:
+        set_go_live(None, Actor.cli("test"), day)
+
+
+@pytest.fixture
+def go_live(app):
+    """Record the go-live date as `flask settings go-live` does (issue 13); returns the setter."""
+    def factory(day=date(2018, 3, 31)):
+        return set_go_live(None, Actor.cli("test"), day)
 
     return factory
 

@@ -5,7 +5,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
-from models import User, db  # noqa: E402
+from models import PayoutRun, User, db  # noqa: E402
 from services import payout_runs  # noqa: E402
 from services.audit import Actor  # noqa: E402
 from services.imports import run_import  # noqa: E402
@@ -19,7 +19,8 @@ with app.app_context():
     print("READY", flush=True)
     sys.stdin.readline()  # the parent says when to start, then kills at a random moment
     if action == "approve":
-        payout_runs.approve(accountant, int(argument))
+        run = PayoutRun.get_by_id(int(argument))
+        payout_runs.approve(accountant, run.id, run.version)
     else:
         run_import("population", "bestand.csv", data, Actor.cli("crash"))
     print("DONE", flush=True)

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.synthetic import build
+from conftest import approve
 from models import AuditEntry, ForeignPopulation, Invoice, Municipality, PayoutRun, db
 from services import payout_runs
 
@@ -52,7 +53,7 @@ def test_sigkill_during_approval_and_import_leaves_a_consistent_database(app, da
             assert (approvals, invoices) == (1, expected_invoices)
         else:
             assert (run.status, approvals, invoices) == ("draft", 0, 0)
-            payout_runs.approve(users["accountant"], run.id)  # the next run builds on this one
+            approve(users["accountant"], run)  # the next run builds on this one
     bfs = [m.bfs_nr for m in Municipality.select(Municipality.bfs_nr)]
     for round_ in range(ROUNDS):
         year = 2030 + round_

@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import approve
 from openpyxl import load_workbook
 
 from models import ForeignPopulation, FormVersion, Municipality, PayoutRun, Report, SelfDeclaration
@@ -45,7 +46,7 @@ def scenario(app, make_municipality, make_user):
 
 def test_payout_list_sheets_headers_values_types_and_totals(scenario):
     run, _, accountant = scenario
-    run = payout_runs.approve(accountant, run.id)
+    run = approve(accountant, run)
     data = exports.payout_list(run)
     book = _book(data)
     assert book.sheetnames == ["Auszahlungen", "Details", "Rechnungen"]
@@ -89,7 +90,7 @@ def test_draft_export_is_marked_as_preview(scenario):
 
 def test_no_cell_in_any_export_is_a_formula_except_the_totals(scenario):
     run, _, accountant = scenario
-    for data in (exports.payout_list(payout_runs.approve(accountant, run.id)), exports.contributions(2024)):
+    for data in (exports.payout_list(approve(accountant, run)), exports.contributions(2024)):
         for sheet in _book(data).worksheets:
             for row in sheet.iter_rows():
                 for cell in row:

@@ -17,7 +17,7 @@ from payouts.inputs import (
     Decision,
     Membership,
     Municipality,
-    PaidLine,
+    LedgerItem,
     Population,
     Report,
     RunInputs,
@@ -63,9 +63,12 @@ def by_component(result, municipality_id=1):
     return {line.component: line for line in result.lines if line.municipality_id == municipality_id}
 
 
-def paid_from(result, payout_date):
-    return [PaidLine(line.municipality_id, line.component, line.period, line.report_id, line.quantity, line.rate,
-                     line.amount, payout_date) for line in result.lines if line.status == "payable"]
+def paid_from(result, payout_date=None, ledger=()):
+    """The ledger after approving `result` on top of `ledger` (what the approval writes, issue 13)."""
+    return list(ledger) + [
+        LedgerItem(line.municipality_id, line.period.partition(":")[2] or line.component, line.period.partition(":")[0],
+                   line.revision, line.ledger_quantity, line.rate or Decimal("0.00"), line.ledger_amount)
+        for line in result.lines if line.ledger_quantity is not None]
 
 
 # --- the worked example of DOMAIN.md ---------------------------------------------------------------
@@ -123,12 +126,17 @@ def test_r6_fee_uses_tariff_valid_on_first_day_of_half_year():
     assert by_component(september)["case_first_info"].rate == D("250.00")
 
 
-def test_r6_missing_tariff_blocks_the_line_never_pays_zero():
+def test_r6_missing_tariff_means_not_payable_never_a_blocker_never_paid():
+    """Issue 13: R6 says a component without a tariff is not payable; it never blocks the run."""
     result = compute(inputs(payout_date=date(2018, 3, 31), reports=[report(1, 1, 2017, 2, fi=2, fi_int=1)]))
     line = by_component(result)["interpreter_first_info"]
-    assert line.status == "blocked" and "kein gültiger Tarif" in line.explanation
-    assert any(b.kind == "missing_tariff" for b in result.blockers)
+    assert line.status == "withheld" and line.amount == 0 and "kein gültiger Tarif" in line.explanation
+    assert not result.blockers
+    assert [w.kind for w in result.withheld if w.rule == "R6"] == ["not_payable"]
     assert by_component(result)["case_first_info"].status == "payable"
+    later = compute(inputs(payout_date=date(2018, 9, 30), go_live=date(2018, 3, 31),
+                           reports=[report(1, 1, 2017, 2, fi=2, fi_int=1)], ledger=paid_from(result)))
+    assert not later.lines and not [w for w in later.withheld if w.kind == "not_payable"]  # listed once
 
 
 def test_r8_r9_case_and_interpreter_fees():
@@ -195,7 +203,7 @@ def test_r14_missing_report_is_listed_and_paid_once_accepted_in_the_next_run():
     first = compute(inputs(reports=[report(1, 1, 2023, 2, fi=1, status="draft")]))
     assert "case_first_info" not in by_component(first)
     assert any(i.kind == "missing_report" for i in first.withheld)
-    later = compute(inputs(payout_date=date(2024, 9, 30), first_run_date=MARCH_2024,
+    later = compute(inputs(payout_date=date(2024, 9, 30), go_live=MARCH_2024,
                            reports=[report(1, 1, 2023, 2, fi=1, late=True), report(2, 1, 2024, 1, fi=2)]))
     carried = [line for line in later.lines if line.period == "2023-H2"]
     assert len(carried) == 1 and "Nachzahlung" in carried[0].explanation and "R14" in carried[0].rule
@@ -216,26 +224,26 @@ def test_r14_refused_late_report_is_excluded_with_the_reason():
 def test_r14_paid_report_is_never_paid_twice():
     base = inputs(reports=[report(1, 1, 2023, 2, fi=3)])
     first = compute(base)
-    again = compute(replace(base, payout_date=date(2024, 9, 30), first_run_date=MARCH_2024,
-                            paid=paid_from(first, MARCH_2024)))
+    again = compute(replace(base, payout_date=date(2024, 9, 30), go_live=MARCH_2024,
+                            ledger=paid_from(first, MARCH_2024)))
     assert not [line for line in again.lines if line.report_id == 1]
 
 
 @pytest.mark.parametrize("new_count, expected", [(5, D("400.00")), (1, D("-400.00"))])
 def test_r15_correction_of_a_paid_report_yields_the_difference(new_count, expected):
     first = compute(inputs(reports=[report(1, 1, 2023, 2, fi=3)]))
-    later = compute(inputs(payout_date=date(2024, 9, 30), first_run_date=MARCH_2024,
+    later = compute(inputs(payout_date=date(2024, 9, 30), go_live=MARCH_2024,
                            reports=[report(1, 1, 2023, 2, fi=new_count), report(2, 1, 2024, 1, fi=10)],
-                           paid=paid_from(first, MARCH_2024)))
+                           ledger=paid_from(first, MARCH_2024)))
     [correction] = [line for line in later.lines if line.component == "correction"]
     assert correction.amount == expected and correction.rule == "R15"
 
 
 def test_r15_r16_negative_correction_above_the_payout_is_invoiced():
     first = compute(inputs(reports=[report(1, 1, 2023, 2, fi=10)]))
-    later = compute(inputs(payout_date=date(2024, 9, 30), first_run_date=MARCH_2024,
+    later = compute(inputs(payout_date=date(2024, 9, 30), go_live=MARCH_2024,
                            reports=[report(1, 1, 2023, 2, fi=0), report(2, 1, 2024, 1, fi=1)],
-                           paid=paid_from(first, MARCH_2024)))
+                           ledger=paid_from(first, MARCH_2024)))
     assert later.total == 0 and [i.amount for i in later.invoices] == [D("1800.00")]
 
 
@@ -326,8 +334,8 @@ def test_properties_totals_nets_offsets_and_determinism(scenario):
 def test_property_tariff_change_after_a_run_leaves_paid_lines_alone(new_rate):
     first = compute(inputs(reports=[report(1, 1, 2023, 2, fi=3)]))
     tariffs = [replace(t, amount=new_rate) if t.kind == "fee_first_info" else t for t in TARIFFS]
-    later = compute(inputs(payout_date=date(2024, 9, 30), first_run_date=MARCH_2024, tariffs=tariffs,
-                           reports=[report(1, 1, 2023, 2, fi=3)], paid=paid_from(first, MARCH_2024)))
+    later = compute(inputs(payout_date=date(2024, 9, 30), go_live=MARCH_2024, tariffs=tariffs,
+                           reports=[report(1, 1, 2023, 2, fi=3)], ledger=paid_from(first, MARCH_2024)))
     assert not [line for line in later.lines if line.report_id == 1]  # R7: no correction from a tariff change
 
 

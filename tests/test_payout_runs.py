@@ -4,7 +4,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import run_concurrently
+from conftest import approve, ensure_go_live, run_concurrently
 
 from models import (
     AuditEntry,
@@ -41,14 +41,15 @@ def test_readme_cli_scenario_gives_the_stated_amounts(app, runner):
         _cli(runner, "import", kind, str(DATA / path))
     _cli(runner, "users", "create", "admin@so.ch", "--role", "admin", input="Admin-Passwort-Lang-1\n")
     _cli(runner, "users", "create", "konto@so.ch", "--role", "accountant", input="Konto-Passwort-Lang-2\n")
+    _cli(runner, "settings", "go-live", "2026-03-31", "--as", "admin@so.ch")
     _cli(runner, "clawbacks", "add", "2581", "4000", "--reason", "Doppelt abgerechnet", "--as", "admin@so.ch",
          "--decided-on", "2026-02-15")
     output = _cli(runner, "payouts", "prepare", "2026-03-31", "--as", "admin@so.ch")
     assert "Total CHF 128’563.00, 0 Blocker" in output
     run = PayoutRun.get()
-    refused = runner.invoke(args=["payouts", "approve", str(run.id), "--as", "admin@so.ch"])
+    refused = runner.invoke(args=["payouts", "approve", str(run.id), "--version", "1", "--as", "admin@so.ch"])
     assert refused.exit_code == 1 and "nicht erlaubt" in refused.output
-    assert "freigegeben" in _cli(runner, "payouts", "approve", str(run.id), "--as", "konto@so.ch")
+    assert "freigegeben" in _cli(runner, "payouts", "approve", str(run.id), "--version", "1", "--as", "konto@so.ch")
     shown = _cli(runner, "payouts", "show", str(run.id))
     assert "Total auszuzahlen: CHF 128’563.00" in shown and "-4’000.00" in shown
     kriegstetten = PayoutLine.get((PayoutLine.component == "base_contribution") & (PayoutLine.period == "2026")
@@ -75,7 +76,8 @@ def test_clawback_cli_refuses_zero_negative_and_no_reason(app, runner, make_user
     assert Clawback.select().count() == 0
 
 
-def _town(make_municipality, make_user, bfs=2601, count=1250):
+def _town(make_municipality, make_user, bfs=2601, count=1250, go_live=date(2024, 3, 31)):
+    ensure_go_live(go_live)
     muni = make_municipality(bfs_nr=bfs, name=f"Ort {bfs}", organisation_settled_on=date(2017, 1, 1))
     make_user("officer", municipality=muni, valid_from=date(2017, 1, 1))
     for year in range(2016, 2027):
@@ -102,10 +104,11 @@ def test_worked_example_through_the_database_and_invoice_on_approval(app, make_m
     payout_runs.add_clawback(admin, 2601, Decimal("12000.00"), "Rückforderung", date(2024, 2, 1))
     run = payout_runs.prepare(admin, date(2024, 3, 31), TODAY)
     assert payout_runs.run_summary(run)["total"] == Decimal("0.00")
-    run = payout_runs.approve(accountant, run.id)
-    invoice = Invoice.get()
-    assert (invoice.amount, invoice.invoice_date, invoice.due_date) == (Decimal("610.00"), date(2024, 3, 31),
-                                                                        date(2024, 4, 30))
+    run = payout_runs.approve(accountant, run.id, run.version, today=date(2024, 4, 8))
+    invoice = Invoice.get()  # issue 13, §4.7: dated on approval, due 30 days after the invoice
+    assert (invoice.amount, invoice.invoice_date, invoice.due_date) == (Decimal("610.00"), date(2024, 4, 8),
+                                                                        date(2024, 5, 8))
+    assert invoice.number == "RE-2024-0001"
     actions = {e.action for e in AuditEntry.select().where(AuditEntry.model.in_(["PayoutRun", "Invoice"]))}
     assert actions == {"prepare", "approve", "create"}
 
@@ -116,10 +119,10 @@ def test_four_eyes_own_run_and_blockers_are_refused(app, make_municipality, make
     _report(muni, 2023, 2, 1, status="submitted")
     run = payout_runs.prepare(admin, date(2024, 3, 31), TODAY)
     with pytest.raises(DomainError, match="Blocker"):
-        payout_runs.approve(accountant, run.id)
+        approve(accountant, run)
     PayoutRun.update(prepared_by=accountant.id, issues_json="{}").where(PayoutRun.id == run.id).execute()
     with pytest.raises(DomainError, match="Vier-Augen"):
-        payout_runs.approve(accountant, run.id)
+        approve(accountant, run)
     assert PayoutRun.get_by_id(run.id).status == "draft"
 
 
@@ -127,7 +130,7 @@ def test_r7_tariff_change_after_approval_leaves_the_run_unchanged(app, make_muni
     muni = _town(make_municipality, make_user)
     admin, accountant = make_user("admin"), make_user("accountant")
     _report(muni, 2023, 2, 4)
-    run = payout_runs.approve(accountant, payout_runs.prepare(admin, date(2024, 3, 31), TODAY).id)
+    run = approve(accountant, payout_runs.prepare(admin, date(2024, 3, 31), TODAY))
     before = [(line.component, line.amount) for line in PayoutLine.select().where(PayoutLine.run == run.id)]
     Tariff.update(amount=Decimal("999.00")).where(Tariff.kind == "fee_first_info").execute()
     with pytest.raises(DomainError, match="bereits freigegeben"):
@@ -157,7 +160,7 @@ def test_concurrent_approvals_yield_exactly_one(app, make_municipality, make_use
     _report(muni, 2023, 2, 2)
     payout_runs.add_clawback(admin, 2601, Decimal("20000.00"), "Gross", date(2024, 1, 1))
     run = payout_runs.prepare(admin, date(2024, 3, 31), TODAY)
-    outcomes = run_concurrently(app, [lambda u=u: payout_runs.approve(User.get_by_id(u.id), run.id)
+    outcomes = run_concurrently(app, [lambda u=u: approve(User.get_by_id(u.id), run)
                                       for u in accountants])
     assert outcomes.count("ok") == 1, outcomes
     assert Invoice.select().count() == 1
@@ -169,12 +172,14 @@ def test_r17_budget_surplus_after_the_years_runs(app, make_municipality, make_us
     admin, accountant = make_user("admin"), make_user("accountant")
     payout_runs.set_budget(admin, 2024, Decimal("5000.00"))
     _report(muni, 2023, 2, 2)
-    payout_runs.approve(accountant, payout_runs.prepare(admin, date(2024, 3, 31), TODAY).id)
+    approve(accountant, payout_runs.prepare(admin, date(2024, 3, 31), TODAY))
     year = payout_runs.budget_year(2024)
-    assert year.used == Decimal("1100.00") and year.surplus == Decimal("3900.00")  # 2×200 + 100×7
+    # issue 13: by claim year, the fees of H2 2023 (2×200) belong to 2023, the base contribution to 2024
+    assert year.used == Decimal("700.00") and year.surplus == Decimal("4300.00")  # 100×7
+    assert payout_runs.budget_year(2023).used == Decimal("400.00")
     auth.login(user=accountant)
     page = client.get("/budgets/2024").get_data(as_text=True)
-    assert "3’900.00" in page and "R17" in page
+    assert "4’300.00" in page and "R17" in page
 
 
 # --- pages ----------------------------------------------------------------------------------------
@@ -259,7 +264,7 @@ def test_officer_sees_own_payout_history_only(app, client, auth, make_municipali
     own_line = PayoutLine.get((PayoutLine.municipality == own.id) & (PayoutLine.component == "case_first_info"))
     foreign_line = PayoutLine.get(PayoutLine.municipality == foreign.id)
     assert client.get(f"/runs/{run.id}/lines/{own_line.id}").status_code == 404  # drafts are internal
-    payout_runs.approve(make_user("accountant"), run.id)
+    approve(make_user("accountant"), run)
     assert client.get(f"/municipalities/{own.id}/payouts").status_code == 200
     assert client.get(f"/runs/{run.id}/lines/{own_line.id}").status_code == 200
     assert client.get(f"/municipalities/{foreign.id}/payouts").status_code == 404
@@ -272,7 +277,7 @@ def test_officer_sees_own_payout_history_only(app, client, auth, make_municipali
 def test_multi_year_scenario_2018_to_2026(app, make_municipality, make_user, make_contract):
     """Tariff change, contract from 2022, late and refused reports, correction, large clawback, 2026 merger."""
     admin, accountant = make_user("admin"), make_user("accountant")
-    city = _town(make_municipality, make_user, bfs=2601, count=1000)
+    city = _town(make_municipality, make_user, bfs=2601, count=1000, go_live=date(2018, 3, 31))
     lead = _town(make_municipality, make_user, bfs=2548, count=100)
     member = make_municipality(bfs_nr=2545, name="Mitdorf")
     merged = make_municipality(bfs_nr=2520, name="Halten", organisation_settled_on=date(2017, 1, 1),
@@ -309,7 +314,7 @@ def test_multi_year_scenario_2018_to_2026(app, make_municipality, make_user, mak
             payout_runs.add_clawback(admin, 2548, Decimal("100000.00"), "Gross", date(2023, 3, 1))
         run = payout_runs.prepare(admin, day, TODAY)
         assert not run.issues["blockers"], (day, run.issues["blockers"])
-        run = payout_runs.approve(accountant, run.id)
+        run = approve(accountant, run)
         totals[day] = payout_runs.run_summary(run)["total"]
         day = date(day.year, 9, 30) if day.month == 3 else date(day.year + 1, 3, 31)
     assert totals[date(2018, 3, 31)] > 0 and len(totals) == 17

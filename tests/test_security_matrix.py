@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from conftest import approve
 
 from models import ForeignPopulation, FormVersion, Municipality, Report, SelfDeclaration
 from services import payout_runs
@@ -88,7 +89,7 @@ def world(app, make_municipality, make_user):
     Decision.create(kind="pay_late_report", municipality=own, report=report, reason="x", decided_on=date(2026, 1, 1),
                     decided_by=users[ADM])
     run = payout_runs.prepare(users[ADM], date(2026, 3, 31), date(2026, 11, 25))
-    payout_runs.approve(users[ACC], run.id)
+    approve(users[ACC], run)
     return users
 
 
