@@ -76,8 +76,11 @@ SELF_DECLARATION_FIELDS = [
          required=True, help="§4.2 letzter Absatz"),
 ]
 FORM_VERSIONS = [
-    ("report", "Reportingformular (Anhang 2) 2017", date(2017, 1, 1), date(2021, 12, 31),
-     f"{CIRCULAR} Anhang 2", FIRST_INFO_FIELDS + CLOSING_FIELDS),
+    # R6: before 01.07.2018 no interpreter rate is known, so the form of that time does not ask for assignments
+    ("report", "Reportingformular (Anhang 2) 2017", date(2017, 1, 1), date(2018, 6, 30),
+     f"{CIRCULAR} Anhang 2", FIRST_INFO_FIELDS[:1] + CLOSING_FIELDS[1:]),
+    ("report", "Reportingformular (Anhang 2) 2018", date(2018, 7, 1), date(2021, 12, 31),
+     f"{CIRCULAR} Anhang 2, Dolmetschpauschale ab 01.07.2018 (Fn. 3)", FIRST_INFO_FIELDS + CLOSING_FIELDS),
     ("report", "Reportingformular (Anhang 2) 2022", date(2022, 1, 1), None,
      f"{CIRCULAR} Anhang 2, Anpassung vom 01.01.2022",
      FIRST_INFO_FIELDS + INTEGRATION_FIELDS + CLOSING_FIELDS),
@@ -97,8 +100,11 @@ def load_reference_data(actor: Actor) -> list[str]:
                 record(actor, "create", tariff, after=snapshot(tariff), reason="Referenzdaten R5")
                 done.append(f"Tarif {kind} ab {valid_from:%d.%m.%Y}: CHF {amount}")
         for form_type, name, valid_from, valid_to, reference, fields in FORM_VERSIONS:
+            # a version starting that day, or an older one already covering it (a database seeded before
+            # the 2018 version existed keeps its own versions: admin-maintained data is never rewritten)
             exists = FormVersion.select().where(
-                (FormVersion.form_type == form_type) & (FormVersion.valid_from == valid_from)
+                (FormVersion.form_type == form_type) & (FormVersion.valid_from <= valid_from)
+                & (FormVersion.valid_to.is_null() | (FormVersion.valid_to >= valid_from))
             ).exists()
             if exists:
                 continue
