@@ -2,6 +2,8 @@
 from datetime import date, datetime
 from pathlib import Path
 
+from schwifty import IBAN
+
 from models import (
     Contract,
     ContractMember,
@@ -18,6 +20,7 @@ from models import (
 from .audit import Actor, record, snapshot
 from .errors import DomainError
 from .imports import run_import
+from . import settings
 from .payout_runs import prepare
 from .users import create_user
 
@@ -56,10 +59,14 @@ def seed_demo(production: bool) -> list[str]:
                             valid_from=date(2024, 1, 1))
                 done.append(f"Benutzer {email} ({role})")
         lead = Municipality.get(Municipality.bfs_nr == 2548)
-        for muni in Municipality.select().where(Municipality.bfs_nr.in_([2548, 2601])):
-            if muni.organisation_settled_on is None:
-                before = snapshot(muni)
+        for muni in Municipality.select().where(Municipality.bfs_nr.in_([2548, 2601, *DEMO_MEMBERS])):
+            before = snapshot(muni)
+            if muni.bfs_nr in (2548, 2601) and muni.organisation_settled_on is None:
                 muni.organisation_settled_on = date(2018, 1, 1)
+            if muni.iban is None:  # invented bank data of the demo (a payee needs it, issue 13)
+                muni.creditor_number = f"DEMO-{muni.bfs_nr}"
+                muni.iban = IBAN.generate("CH", bank_code="09000", account_code=f"8{muni.bfs_nr}".zfill(12)).compact
+            if snapshot(muni) != before:
                 muni.save()
                 record(actor, "update", muni, before=before, after=snapshot(muni), reason="Demo")
         if not Contract.select().where(Contract.reference == DEMO_CONTRACT).exists():
@@ -80,8 +87,12 @@ def _demo_run() -> list[str]:
     """A draft run per 31.03.2026, so the accountant and financial control have something to look at."""
     if PayoutRun.select().where(PayoutRun.payout_date == date(2026, 3, 31)).exists():
         return []
+    done = []
+    if settings.go_live() is None:
+        settings.set_go_live(None, Actor.cli("seed-demo"), date(2026, 3, 31))
+        done.append("Go-live per 31.03.2026")
     run = prepare(User.get(User.email == "admin@demo.so.ch"), date(2026, 3, 31), date(2026, 3, 31))
-    return [f"Entwurf des Auszahlungslaufs per {run.payout_date:%d.%m.%Y}"]
+    return done + [f"Entwurf des Auszahlungslaufs per {run.payout_date:%d.%m.%Y}"]
 
 
 def _demo_reports(actor: Actor) -> list[str]:

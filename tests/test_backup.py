@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from conftest import PG_URL, approve
+from conftest import PG_URL, approve, ensure_go_live
 from openpyxl import load_workbook
 
 from models import FormVersion, Municipality, PayoutRun, Report
@@ -26,6 +26,7 @@ def test_backup_and_restore_give_identical_exports(app, runner, make_municipalit
     report.save()
     admin, accountant = make_user("admin"), make_user("accountant")
     payout_runs.add_clawback(admin, 2601, Decimal("300.00"), "Test", date(2026, 1, 1))
+    ensure_go_live(date(2026, 3, 31))
     run = approve(accountant, payout_runs.prepare(admin, date(2026, 3, 31), date(2026, 11, 25)))
     before = _cells(exports.payout_list(run))
     result = runner.invoke(args=["backup", str(tmp_path / "sicherung.db")])

@@ -2,7 +2,7 @@
 import threading
 from datetime import date
 
-from conftest import run_concurrently
+from conftest import ensure_go_live, run_concurrently
 
 from models import FormVersion, Municipality, PayoutLine, Report, SelfDeclaration, StatusChange, User
 from services import imports, payout_runs, submissions
@@ -31,6 +31,7 @@ def test_a_run_prepared_during_an_import_sees_all_or_nothing_of_it(app, make_mun
         SelfDeclaration.create(municipality=muni, year=2026, status="accepted",
                                form_version=FormVersion.valid_on("self_declaration", date(2026, 1, 1)))
     admin = make_user("admin")
+    ensure_go_live(date(2026, 3, 31))
     original = imports.record_created
 
     def slow_audit(*args, **kwargs):  # the rows are written, the transaction is still open

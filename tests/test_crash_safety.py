@@ -36,7 +36,7 @@ def _entries(action, model):
 
 
 def test_sigkill_during_approval_and_import_leaves_a_consistent_database(app, database_url, tmp_path):
-    users = build(300, half_years=2)
+    users = build(300, half_years=2, go_live=PAYOUT_DATES[0])
     rng = random.Random(int(os.environ.get("CRASH_SEED", "2026")))
     outcomes = []
     assert len(PAYOUT_DATES) == ROUNDS

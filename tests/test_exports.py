@@ -5,7 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import approve
+from conftest import approve, ensure_go_live
 from openpyxl import load_workbook
 
 from models import ForeignPopulation, FormVersion, Municipality, PayoutRun, Report, SelfDeclaration
@@ -40,6 +40,7 @@ def scenario(app, make_municipality, make_user):
         report.save()
         towns.append(muni)
     payout_runs.add_clawback(admin, 2601, Decimal("12000.00"), "@SUMME(A1) Doppelzahlung", date(2024, 2, 1))
+    ensure_go_live(date(2024, 3, 31))
     run = payout_runs.prepare(admin, date(2024, 3, 31), TODAY)
     return run, admin, accountant
 

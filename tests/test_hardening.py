@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from conftest import PASSWORD, csrf_token_from
+from conftest import PASSWORD, csrf_token_from, ensure_go_live
 
 from models import Municipality, PayoutRun, Tariff, User
 from services import payout_runs
@@ -18,6 +18,7 @@ def _age_login(client, minutes):
 
 
 def test_approving_a_run_needs_a_fresh_login(app, client, auth, make_user):
+    ensure_go_live(date(2026, 3, 31))
     run = payout_runs.prepare(make_user("admin"), date(2026, 3, 31), date(2026, 11, 25))
     auth.login("accountant")
     _age_login(client, 20)

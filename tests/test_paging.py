@@ -24,6 +24,7 @@ def test_run_page_pages_its_payees_and_keeps_the_run_total(app, client, auth, ma
 
     for bfs in (2601, 2602, 2603):
         _report(_town(make_municipality, make_user, bfs=bfs), 2023, 2, 8, 3, 2, 1)
+    ensure_go_live(date(2024, 3, 31))
     run = payout_runs.prepare(make_user("admin"), date(2024, 3, 31), TODAY)
     monkeypatch.setattr("views.payouts.PAYEES_PER_PAGE", 2)
     auth.login("accountant")

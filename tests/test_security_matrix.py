@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from conftest import approve
+from conftest import approve, ensure_go_live
 
 from models import ForeignPopulation, FormVersion, Municipality, Report, SelfDeclaration
 from services import payout_runs
@@ -88,6 +88,7 @@ def world(app, make_municipality, make_user):
     Contract.create(reference="V", lead=Municipality.get(Municipality.bfs_nr == 2546), valid_from=date(2024, 1, 1))
     Decision.create(kind="pay_late_report", municipality=own, report=report, reason="x", decided_on=date(2026, 1, 1),
                     decided_by=users[ADM])
+    ensure_go_live(date(2026, 3, 31))
     run = payout_runs.prepare(users[ADM], date(2026, 3, 31), date(2026, 11, 25))
     approve(users[ACC], run)
     return users
