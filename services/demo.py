@@ -17,10 +17,10 @@ from models import (
     db,
 )
 
+from . import settings
 from .audit import Actor, record, snapshot
 from .errors import DomainError
 from .imports import run_import
-from . import settings
 from .payout_runs import prepare
 from .users import create_user
 
