@@ -134,7 +134,8 @@ def test_r12_lead_officer_saves_and_submits_for_a_member_while_the_contract_runs
     lead, member = make_municipality(), make_municipality()
     make_contract(lead, [member], valid_from=date(2024, 1, 1))
     officer = make_user("officer", municipality=lead, valid_from=date(2024, 1, 1))
-    report = Report(municipality=member, year=2025, half=1, form_version=FormVersion.valid_on("report", date(2025, 1, 1)))
+    report = Report(municipality=member, year=2025, half=1,
+                    form_version=FormVersion.valid_on("report", date(2025, 1, 1)))
     saved = submissions.save_draft(officer, report, {"first_info_interviews": 1}, None)
     assert submissions.submit(officer, saved, saved.version).status == "submitted"
 
