@@ -93,7 +93,7 @@ def can(user, action: str, obj=None, on: date | None = None) -> bool:
         return False
     if obj is None:
         return True
-    if isinstance(obj, PayoutLine) and obj.run.status == "draft" and not can(user, "run.read"):
+    if isinstance(obj, PayoutLine) and not can(user, "run.read") and obj.run.status == "draft":
         return False  # a draft run is internal to the canton
     if granted == ANY:
         return True
