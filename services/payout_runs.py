@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from peewee import IntegrityError, fn
 
+from auth.policy import require
 from models import Budget, Clawback, Invoice, Municipality, PayoutLine, PayoutRun, User, db, utcnow
 from payouts.calendar import is_payout_date, next_payout_date
 from payouts.loader import load_inputs
@@ -17,11 +18,6 @@ from .errors import DomainError
 from .masterdata import check_budget, check_clawback
 
 ZERO = Decimal("0.00")
-
-
-def _require(user: User, *roles: str) -> None:
-    if user is None or not user.is_active or user.role not in roles:
-        raise DomainError("Diese Aktion ist für Ihre Rolle nicht erlaubt.")
 
 
 def user_by_email(email: str) -> User:
@@ -60,7 +56,7 @@ def run_summary(run: PayoutRun) -> dict:
 
 def prepare(user: User, payout_date: date, today: date) -> PayoutRun:
     """Compute the run for a payout date; a draft is recomputed, an approved run never (R7)."""
-    _require(user, "admin")
+    require(user, "run.prepare")
     check_payout_date(payout_date, today)
     actor = Actor.of(user)
     try:
@@ -90,7 +86,7 @@ def prepare(user: User, payout_date: date, today: date) -> PayoutRun:
 
 def approve(user: User, run_id: int) -> PayoutRun:
     """Four eyes: an accountant who did not prepare it; exactly one approval even when concurrent."""
-    _require(user, "accountant")
+    require(user, "run.approve")
     run = PayoutRun.get_or_none(PayoutRun.id == run_id)
     if run is None:
         raise DomainError(f"Unbekannter Lauf {run_id}.")
@@ -133,7 +129,7 @@ def _create_invoices(actor: Actor, user: User, run: PayoutRun) -> None:
 
 
 def book(user: User, run_id: int) -> PayoutRun:
-    _require(user, "accountant")
+    require(user, "run.book")
     with db.atomic():
         run = PayoutRun.get_or_none(PayoutRun.id == run_id)
         if run is None or run.status != "approved":
@@ -150,7 +146,7 @@ def book(user: User, run_id: int) -> PayoutRun:
 
 
 def add_clawback(user: User, bfs_nr: int, amount: Decimal, reason: str, decided_on: date) -> Clawback:
-    _require(user, "admin")
+    require(user, "clawback.add")
     municipality = Municipality.get_or_none(Municipality.bfs_nr == bfs_nr)
     if municipality is None:
         raise DomainError(f"Unbekannte BFS-Nummer {bfs_nr}.")
@@ -164,7 +160,7 @@ def add_clawback(user: User, bfs_nr: int, amount: Decimal, reason: str, decided_
 
 
 def set_budget(user: User, year: int, credit: Decimal) -> Budget:
-    _require(user, "admin")
+    require(user, "budget.set")
     check_budget(credit)
     if not 2017 <= year <= 2100:
         raise DomainError("Das Jahr muss zwischen 2017 und 2100 liegen.")

@@ -2,10 +2,9 @@
 from dataclasses import dataclass
 from datetime import date
 
+from auth.responsibility import responsible_municipalities
 from models import Contract, ContractMember, Municipality, OfficerAssignment, Report, SelfDeclaration
 from payouts.calendar import HalfYear, periods_between, self_declaration_deadline
-
-from .responsibility import responsible_municipalities
 
 STATE_LABELS = {"open": "offen", "draft": "Entwurf", "submitted": "eingereicht", "returned": "zurückgewiesen",
                 "accepted": "akzeptiert"}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from auth.policy import require
 from models import FormVersion, Report, StatusChange, Tariff, User, db, utcnow
 from payouts.calendar import HalfYear, self_declaration_deadline
 from payouts.inputs import FEE_COMPONENTS
@@ -113,6 +114,7 @@ def _encode(model, values: dict) -> str:
 
 def save_draft(user: User, document, values: dict, expected_version: int | None, on_behalf: bool = False):
     """Create or update a draft (also a returned document being corrected)."""
+    require(user, "document.edit", document)
     model = type(document)
     actor = Actor.of(user)
     with db.atomic():
@@ -147,19 +149,18 @@ def _encode_into(document, values):
 
 
 def submit(user: User, document, expected_version: int, on_behalf: bool = False):
+    require(user, "document.submit", document)
     return _transition(document, user, "submitted", on_behalf=on_behalf, expected_version=expected_version,
                        allowed_from=EDITABLE)
 
 
 def accept(user: User, document, expected_version: int | None = None):
-    if user.role != "admin":
-        raise DomainError("Nur die Koordinationsstelle kann annehmen.")
+    require(user, "document.review", document)
     return _transition(document, user, "accepted", expected_version=expected_version, allowed_from=("submitted",))
 
 
 def return_(user: User, document, reason: str, expected_version: int | None = None):
-    if user.role != "admin":
-        raise DomainError("Nur die Koordinationsstelle kann zurückweisen.")
+    require(user, "document.review", document)
     if not (reason or "").strip():
         raise DomainError("Bitte begründen, was zu korrigieren ist.", {"reason": ["Bitte eine Begründung angeben."]})
     return _transition(document, user, "returned", reason=reason.strip(), expected_version=expected_version,

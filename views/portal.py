@@ -12,7 +12,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from auth.guards import roles_required
+from auth.guards import permission_required
+from auth.policy import can, on_behalf
 from forms.runtime import form_class
 from models import STATUSES, Municipality, Report, SelfDeclaration
 from payouts.calendar import HalfYear, self_declaration_deadline
@@ -22,7 +23,6 @@ from services.portal import municipality_overview, officer_overview
 from views.access import get_municipality_or_404
 
 bp = Blueprint("portal", __name__)
-EDITORS = ("officer", "admin")
 
 
 class ReturnForm(FlaskForm):
@@ -96,9 +96,9 @@ def _rule_errors(target: Target, values: dict, keys: set[str]) -> dict[str, str]
 
 def _edit(target: Target):
     document = target.document
-    if request.method == "POST" and current_user.role not in EDITORS:
+    if request.method == "POST" and not can(current_user, "document.edit"):
         abort(403)
-    editable = current_user.role in EDITORS and document.status in submissions.EDITABLE
+    editable = can(current_user, "document.edit") and document.status in submissions.EDITABLE
     if not editable:
         if request.method == "POST":
             flash(submissions.STALE, "error")  # e.g. an old tab posting after submission: nothing is written
@@ -117,7 +117,7 @@ def _edit(target: Target):
             try:
                 saved = submissions.save_draft(current_user, document, values,
                                                int(form.lock.data) if form.lock.data else None,
-                                               on_behalf=current_user.role == "admin")
+                                               on_behalf=on_behalf(current_user))
             except DomainError as exc:
                 flash(exc.message, "error")
                 return redirect(_endpoint(target, "edit"))
@@ -133,7 +133,7 @@ def _edit(target: Target):
 
 def _confirm(target: Target):
     document = target.document
-    if current_user.role not in EDITORS:
+    if not can(current_user, "document.submit"):
         abort(403)
     if not target.exists:
         abort(404)
@@ -150,7 +150,7 @@ def _confirm(target: Target):
         if not form.validate_on_submit() or not (form.lock.data or "").isdigit():
             abort(400)
         try:
-            submissions.submit(current_user, document, int(form.lock.data), on_behalf=current_user.role == "admin")
+            submissions.submit(current_user, document, int(form.lock.data), on_behalf=on_behalf(current_user))
         except DomainError as exc:
             flash(exc.message, "error")
         else:
@@ -175,7 +175,7 @@ def _rows(document, values: dict) -> list[tuple[str, object]]:
 
 def _show(target: Target, print_view: bool = False):
     document = target.document
-    review = current_user.role == "admin" and document.status == "submitted"
+    review = can(current_user, "document.review") and document.status == "submitted"
     return render_template("portal/document.html", target=target, document=document, statuses=STATUSES,
                            rows=_rows(document, _values(document)) if target.exists else [],
                            history=submissions.history(document) if target.exists else [], print_view=print_view,
@@ -223,13 +223,13 @@ def report_print(municipality_id, year, half):
 
 
 @bp.route("/gemeinden/<int:municipality_id>/reporting/<int:year>/<int:half>/annehmen", methods=("POST",))
-@roles_required("admin")
+@permission_required("document.review")
 def report_accept(municipality_id, year, half):
     return _review(report_target(municipality_id, year, half), "accept")
 
 
 @bp.route("/gemeinden/<int:municipality_id>/reporting/<int:year>/<int:half>/zurueckweisen", methods=("POST",))
-@roles_required("admin")
+@permission_required("document.review")
 def report_return(municipality_id, year, half):
     return _review(report_target(municipality_id, year, half), "return")
 
@@ -251,19 +251,19 @@ def self_declaration_print(municipality_id, year):
 
 
 @bp.route("/gemeinden/<int:municipality_id>/selbstdeklaration/<int:year>/annehmen", methods=("POST",))
-@roles_required("admin")
+@permission_required("document.review")
 def self_declaration_accept(municipality_id, year):
     return _review(declaration_target(municipality_id, year), "accept")
 
 
 @bp.route("/gemeinden/<int:municipality_id>/selbstdeklaration/<int:year>/zurueckweisen", methods=("POST",))
-@roles_required("admin")
+@permission_required("document.review")
 def self_declaration_return(municipality_id, year):
     return _review(declaration_target(municipality_id, year), "return")
 
 
 @bp.route("/pruefung")
-@roles_required("admin", "auditor")
+@permission_required("review.queue")
 def queue():
     reports = list(Report.select(Report, Municipality).join(Municipality).where(Report.status == "submitted")
                    .order_by(Report.submitted_at))
@@ -273,7 +273,7 @@ def queue():
 
 
 @bp.route("/gemeinden/<int:municipality_id>")
-@roles_required("admin", "auditor", "accountant")
+@permission_required("municipality.overview")
 def municipality(municipality_id):
     """One municipality's forms; the admin fills in from here on its behalf."""
     overview = municipality_overview(get_municipality_or_404(municipality_id), date.today())
