@@ -116,7 +116,7 @@ def _demo_reports(actor: Actor) -> list[str]:
             declaration = SelfDeclaration(municipality=muni, year=2026, form_version=sd_version,
                                           status="accepted", is_demo=True, submitted_by=admin,
                                           submitted_at=datetime(2026, 1, 25, 10, 0))
-            declaration.answers = {"officer_name": "Demo", "course_attendance": True,
+            declaration.values = {"officer_name": "Demo", "course_attendance": True,
                                    "network_meeting_attendance": True}
             declaration.save()
             record(actor, "create", declaration, after=snapshot(declaration), reason="Demo")

@@ -93,7 +93,7 @@ def write_self_declarations(parsed, actor, result):
         key = (muni.id, item["year"])
         _historical(SelfDeclaration, existing.get(key),
                     {"municipality": muni.id, "year": item["year"], "form_version": version.id,
-                     "answers_json": '{"imported": true}'},
+                     "values_json": '{"imported": true}'},
                     item["submitted_on"], self_declaration_deadline(item["year"]), actor, result,
                     existing, key, line)
 
