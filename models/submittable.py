@@ -40,7 +40,7 @@ TRANSITIONS = {
 class Submittable(BaseModel):
     kind = ""  # "report" | "self_declaration": the form type, the URL prefix and the StatusChange link
     status = TextField(
-        default=Status.DRAFT, constraints=[Check("status IN (%s)" % ",".join(f"'{s}'" for s in STATUSES))]
+        default=Status.DRAFT, constraints=[Check(f"status IN ({','.join(repr(s) for s in STATUSES)})")]
     )
     submitted_by = ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
     submitted_at = DateTimeField(null=True)

@@ -6,8 +6,8 @@ from peewee import DatabaseError, IntegrityError
 
 from models import (
     AuditEntry,
-    FormVersion,
     ForeignPopulation,
+    FormVersion,
     Municipality,
     Report,
     SchemaVersion,
@@ -80,7 +80,7 @@ def test_migration_4_renames_answers_json_to_values_json_and_keeps_the_answers(a
     declaration.save()
     downgrade_to(3)
     assert "answers_json" in _columns("self_declaration") and "values_json" not in _columns("self_declaration")
-    stored = db.execute_sql("SELECT answers_json FROM self_declaration WHERE id = %d" % declaration.id).fetchone()[0]
+    stored = db.execute_sql(f"SELECT answers_json FROM self_declaration WHERE id = {declaration.id}").fetchone()[0]
     assert stored == SelfDeclaration.encode(answers)
     assert upgrade() == ["Migration 4: " + MIGRATIONS[3].description]
     assert "values_json" in _columns("self_declaration") and "answers_json" not in _columns("self_declaration")

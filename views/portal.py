@@ -109,7 +109,8 @@ def _edit(target: Target):
         form = form_type(data=document.values, lock=str(document.version) if target.exists else "")
     if request.method == "POST" and form.validate_on_submit():
         values = form.values()
-        errors = submissions.rule_errors(document, values, set(form.field_keys)) if request.form.get("action") == "submit" else {}
+        submitting = request.form.get("action") == "submit"
+        errors = submissions.rule_errors(document, values, set(form.field_keys)) if submitting else {}
         if errors:
             form.add_errors(errors)
         else:
