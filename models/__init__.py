@@ -14,11 +14,12 @@ from .municipality import Municipality
 from .officer_assignment import OfficerAssignment
 from .payout_line import COMPONENTS, LINE_STATUSES, PayoutLine
 from .payout_run import RUN_STATUSES, PayoutRun
-from .report import STATUSES, Report
+from .report import Report
 from .sample import Sample
 from .schema_version import SchemaVersion
 from .self_declaration import SelfDeclaration
 from .status_change import StatusChange
+from .submittable import STATUSES, TRANSITIONS, Status, Submittable
 from .tariff import TARIFF_KINDS, Tariff
 from .user import ROLES, User, utcnow
 
@@ -49,5 +50,5 @@ ALL_MODELS = [
 __all__ = [m.__name__ for m in ALL_MODELS] + [
     "ALL_MODELS", "BaseModel", "MoneyField", "db", "to_decimal", "utcnow",
     "COMPONENTS", "DECISION_KINDS", "FIELD_TYPES", "FORM_TYPES", "LINE_STATUSES", "PAYEES",
-    "ROLES", "RUN_STATUSES", "STATUSES", "TARIFF_KINDS",
+    "ROLES", "RUN_STATUSES", "STATUSES", "Status", "Submittable", "TARIFF_KINDS", "TRANSITIONS",
 ]

@@ -46,10 +46,20 @@ def _v3_down():
     migrate(_migrator().drop_column("payout_run", "issues_json"))
 
 
+def _v4_up():
+    migrate(_migrator().rename_column("self_declaration", "answers_json", "values_json"))
+
+
+def _v4_down():
+    migrate(_migrator().rename_column("self_declaration", "values_json", "answers_json"))
+
+
 MIGRATIONS = [
     Migration(1, "Ausgangsschema", _v1_up, _v1_down),
     Migration(2, "Korrespondenzperson der Gemeinde (§4.5.1)", _v2_up, _v2_down),
     Migration(3, "Blocker, zurückbehaltene Posten und Rechnungsentwürfe eines Laufs", _v3_up, _v3_down),
+    Migration(4, "Eine Wertespalte für alle Formulare: Selbstdeklaration answers_json → values_json", _v4_up,
+              _v4_down),
 ]
 LATEST = MIGRATIONS[-1].version
 

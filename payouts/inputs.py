@@ -174,6 +174,24 @@ class Line:
 
 
 @dataclass(frozen=True)
+class FeeItem:
+    """One fee component a report triggers (R6, R8, R9); `tariff` None when none is valid (R6: blocked)."""
+
+    component: str
+    key: str
+    kind: str
+    rule: str
+    label: str
+    quantity: int
+    tariff: object | None  # anything with amount, valid_from, reference: an input Tariff or a Tariff row
+    amount: Decimal | None
+
+    @property
+    def rate(self) -> Decimal | None:
+        return self.tariff.amount if self.tariff is not None else None
+
+
+@dataclass(frozen=True)
 class Issue:
     """A blocker (canton's side, stops approval) or a withheld item (municipality's side)."""
 

@@ -3,6 +3,7 @@
 No Flask, no peewee: `compute(RunInputs)` is deterministic, so preparing twice gives identical lines.
 """
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from .inputs import (
     BASE_KIND,
     FEE_COMPONENTS,
     Contract,
+    FeeItem,
     InvoiceDraft,
     Issue,
     Line,
@@ -99,6 +101,23 @@ class _Index:
         return reasons
 
 
+def fee_items(count: Callable[[str], int], period: HalfYear,
+              tariff_for: Callable[[str, date], object | None]) -> list[FeeItem]:
+    """R8, R9 with R6: each fee component with a count, at the tariff valid on the period's first day.
+
+    The one fee calculation: the run's lines and the submission preview both come from here.
+    """
+    items = []
+    for component, (key, kind, rule, label) in FEE_COMPONENTS.items():
+        quantity = count(key)
+        if quantity == 0:
+            continue
+        tariff = tariff_for(kind, period.start)
+        items.append(FeeItem(component, key, kind, rule, label, quantity, tariff,
+                             tariff.amount * quantity if tariff is not None else None))
+    return items
+
+
 def compute(inp: RunInputs) -> RunResult:
     """All lines of the run for `inp.payout_date` with blockers, withheld items and invoices."""
     fee_period(inp.payout_date)  # refuses a date that is not a payout date (R4)
@@ -164,27 +183,25 @@ def _report_lines(index, muni, report, period, carried, lines, blockers, withhel
     prefix = f"Nachzahlung für das angenommene Reporting {period.label} (R14): " if carried else ""
     if report.late:
         prefix += "verspätet eingereicht, bezahlt (R14); "
-    for component, (key, kind, rule, label) in FEE_COMPONENTS.items():
-        quantity = report.count(key)
-        if quantity == 0:
-            continue
-        tariff = index.tariff(kind, period.start)
+    for item in fee_items(report.count, period, index.tariff):
+        component, rule, label, quantity, tariff = item.component, item.rule, item.label, item.quantity, item.tariff
         if tariff is None:
-            blockers.append(Issue("missing_tariff", muni.id, f"Kein Tarif «{kind}» gültig am {period.start:%d.%m.%Y} "
-                                  f"für {number(quantity)} {label} von {muni.name} (R6).", "R6", report.id))
+            blockers.append(Issue("missing_tariff", muni.id, f"Kein Tarif «{item.kind}» gültig am "
+                                  f"{period.start:%d.%m.%Y} für {number(quantity)} {label} von {muni.name} (R6).",
+                                  "R6", report.id))
             lines.append(Line(muni.id, payee.id, component, period.code, quantity, None, ZERO, "blocked", "R6",
                               f"{number(quantity)} {label} im {period.label}: kein gültiger Tarif am "
                               f"{period.start:%d.%m.%Y}; blockiert, nicht als 0 bezahlt (R6).", report.id))
             continue
-        amount = tariff.amount * quantity
         status = "withheld" if reasons else "payable"
         text = (f"{prefix}{number(quantity)} {label} im {period.label} × CHF {chf(tariff.amount)} "
-                f"(Tarif gültig ab {tariff.valid_from:%d.%m.%Y}, {tariff.reference}) = CHF {chf(amount)} ({rule})")
+                f"(Tarif gültig ab {tariff.valid_from:%d.%m.%Y}, {tariff.reference}) = CHF {chf(item.amount)} "
+                f"({rule})")
         if reasons:
             text += "; zurückbehalten: " + "; ".join(reasons)
         if payee.id != muni.id:
             text += f"; ausbezahlt an {payee.name} (R13/R26)"
-        lines.append(Line(muni.id, payee.id, component, period.code, quantity, tariff.amount, amount, status,
+        lines.append(Line(muni.id, payee.id, component, period.code, quantity, tariff.amount, item.amount, status,
                           rule if not carried else f"{rule}, R14", text + ".", report.id))
 
 
