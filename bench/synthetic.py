@@ -17,7 +17,7 @@ from models import (
     User,
     db,
 )
-from payouts.calendar import HalfYear, periods_between
+from core.calendar import HalfYear, periods_between
 
 DISTRICTS = ["Gäu", "Thal", "Thierstein", "Dorneck", "Bucheggberg", "Wasseramt", "Lebern", "Solothurn", "Olten",
              "Gösgen"]

@@ -1,7 +1,7 @@
 """Half-yearly report (Anhang 2) of one municipality (R1, R2, R14, R18–R22)."""
 from peewee import Check, ForeignKeyField, IntegerField
 
-from payouts.calendar import HalfYear
+from core.calendar import HalfYear
 
 from .form_version import FormVersion
 from .municipality import Municipality

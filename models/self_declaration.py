@@ -1,7 +1,7 @@
 """Yearly self-declaration (Anhang 3); "Selbstdeklaration Y" is due 31.01.Y (R3, R21)."""
 from peewee import Check, ForeignKeyField, IntegerField
 
-from payouts.calendar import self_declaration_deadline
+from core.calendar import self_declaration_deadline
 
 from .form_version import FormVersion
 from .municipality import Municipality

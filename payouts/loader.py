@@ -22,7 +22,7 @@ from models import (
 )
 
 from . import inputs
-from .calendar import HalfYear
+from core.calendar import HalfYear
 
 SETTLED_RUNS = ("approved", "booked")
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from core.formatting import chf, number
 
-from .calendar import HalfYear, base_contribution_year, fee_period, periods_between
+from core.calendar import HalfYear, base_contribution_year, fee_period, periods_between
 from .inputs import (
     BASE_KIND,
     FEE_COMPONENTS,

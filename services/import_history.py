@@ -3,7 +3,7 @@ from collections import defaultdict
 from datetime import date, datetime
 
 from models import FormField, FormVersion, Municipality, Report, SelfDeclaration, Status
-from payouts.calendar import HalfYear, self_declaration_deadline
+from core.calendar import HalfYear, self_declaration_deadline
 
 from . import tabular
 from .import_rows import upsert, version_on

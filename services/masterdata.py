@@ -23,7 +23,7 @@ from models import (
     Tariff,
     User,
 )
-from payouts.calendar import HalfYear
+from core.calendar import HalfYear
 
 from .errors import DomainError
 from .validation import bfs_problem, successor_problem, validity_problem

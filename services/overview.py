@@ -19,7 +19,7 @@ from models import (
     User,
     db,
 )
-from payouts.calendar import HalfYear, next_payout_date
+from core.calendar import HalfYear, next_payout_date
 
 
 @dataclass

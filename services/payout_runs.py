@@ -7,7 +7,7 @@ from peewee import IntegrityError, fn
 
 from auth.policy import require
 from models import Budget, Clawback, Invoice, Municipality, PayoutLine, PayoutRun, User, db, utcnow
-from payouts.calendar import is_payout_date, next_payout_date
+from core.calendar import is_payout_date, next_payout_date
 from payouts.loader import load_inputs
 from payouts.rules import compute, invoice_due
 from payouts.writer import issues_payload, replace_lines

@@ -4,7 +4,7 @@ from datetime import date
 
 from auth.responsibility import responsible_municipalities
 from models import STATUSES, Contract, ContractMember, Municipality, OfficerAssignment, Report, SelfDeclaration, Status
-from payouts.calendar import HalfYear, periods_between, self_declaration_deadline
+from core.calendar import HalfYear, periods_between, self_declaration_deadline
 
 OPEN = "open"  # no document yet
 STATE_LABELS = {OPEN: "offen", **STATUSES}

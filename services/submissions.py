@@ -9,7 +9,7 @@ from datetime import date
 
 from auth.policy import require
 from models import FormVersion, Status, StatusChange, Submittable, Tariff, User, db, utcnow
-from payouts.calendar import HalfYear
+from core.calendar import HalfYear
 from payouts.inputs import FeeItem
 from payouts.rules import fee_items
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from payouts.calendar import HalfYear, fee_period, is_payout_date, next_payout_date
+from core.calendar import HalfYear, fee_period, is_payout_date, next_payout_date
 from payouts.inputs import (
     COUNT_KEYS,
     FEE_COMPONENTS,

@@ -9,7 +9,7 @@ from auth.policy import can, municipality_ids
 from auth.session import REAUTH_MESSAGE, login_is_fresh
 from forms.payouts import PrepareForm, RunActionForm
 from models import COMPONENTS, LINE_STATUSES, RUN_STATUSES, Municipality, PayoutLine, PayoutRun, Report
-from payouts.calendar import next_payout_date
+from core.calendar import next_payout_date
 from services import exports, paging, payout_runs, run_views
 from services.errors import DomainError
 from views.access import get_municipality_or_404
