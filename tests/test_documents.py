@@ -35,8 +35,9 @@ def test_r22_transition_table_is_data_on_the_base():
 @pytest.mark.parametrize("make_document", [_report, _declaration])
 def test_r22_transition_not_in_the_table_is_refused(make_document, make_municipality, make_user):
     """Accepting or returning a draft, submitting twice, returning an accepted document: refused, nothing written."""
-    officer, admin = make_user("officer"), make_user("admin")
-    document = submissions.save_draft(officer, make_document(make_municipality()), {"remarks": "x"}, None)
+    municipality = make_municipality()
+    officer, admin = make_user("officer", municipality=municipality), make_user("admin")
+    document = submissions.save_draft(officer, make_document(municipality), {"remarks": "x"}, None)
     for refused in (lambda d: submissions.accept(admin, d), lambda d: submissions.return_(admin, d, "Grund")):
         with pytest.raises(DomainError):
             refused(document)
@@ -60,8 +61,9 @@ def test_r22_transition_not_in_the_table_is_refused(make_document, make_municipa
 def test_r2_r3_both_documents_share_values_deadline_and_history(make_document, deadline, title, make_municipality,
                                                                  make_user):
     """One values column, the deadline of R2/R3, the title and the history, whatever the document."""
-    officer = make_user("officer")
-    document = submissions.save_draft(officer, make_document(make_municipality()), {"remarks": "Grüezi"}, None)
+    municipality = make_municipality()
+    officer = make_user("officer", municipality=municipality)
+    document = submissions.save_draft(officer, make_document(municipality), {"remarks": "Grüezi"}, None)
     document = submissions.save_draft(officer, document, {"remarks": "Neu"}, document.version)
     stored = type(document).get_by_id(document.id)
     assert stored.values == {"remarks": "Neu"} and stored.values_json == '{"remarks": "Neu"}'
