@@ -5,6 +5,7 @@ from flask import Flask, g, request
 from flask_login import current_user
 
 from admin import init_admin
+from auth.guards import template_helpers
 from auth.service import load_user
 from auth.session import enforce_session_limits
 from views.auth import bp as auth_bp
@@ -99,6 +100,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(formatting.chf, "chf")
     app.add_template_filter(formatting.date_ch, "date_ch")
     app.add_template_filter(formatting.number, "number")
+    app.jinja_env.globals.update(template_helpers())  # can(action, record), on_behalf(): the policy
 
 
 def register_security_headers(app: Flask) -> None:

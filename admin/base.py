@@ -1,4 +1,4 @@
-"""One secure base for every admin view: role check, CSRF, transactional writes with audit."""
+"""One secure base for every admin view: policy check, CSRF, transactional writes with audit."""
 from datetime import date
 
 from flask import abort, flash, redirect, request, url_for
@@ -11,6 +11,7 @@ from peewee import ForeignKeyField, IntegrityError, TextField
 from wtforms import SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 
+from auth.policy import can
 from auth.session import REAUTH_MESSAGE, login_is_fresh
 from forms.fields import CHFField
 from models import MoneyField, db
@@ -32,10 +33,8 @@ WRITE_VIEWS = {"create_view", "edit_view", "delete_view", "action_view", "ajax_u
 
 
 class SecureIndexView(AdminIndexView):
-    allowed_roles = ("admin", "auditor")
-
     def is_accessible(self):
-        return current_user.is_authenticated and current_user.role in self.allowed_roles
+        return can(current_user, "admin.read")
 
     def inaccessible_callback(self, name, **kwargs):
         return _deny()
@@ -49,8 +48,7 @@ class SecureIndexView(AdminIndexView):
 class SecureModelView(ModelView):
     """Readers may list and view; only writers see and reach create, edit, delete (auditor: read-only)."""
 
-    allowed_roles = ("admin", "auditor")
-    writer_roles = ("admin",)
+    read_action, write_action = "admin.read", "admin.write"
     creatable = editable = deletable = True
     form_base_class = FlaskForm  # CSRFProtect checks the token (STACK_NOTES: not with SecureForm)
     can_export = False
@@ -101,13 +99,13 @@ class SecureModelView(ModelView):
         return super().scaffold_form()
 
     def is_accessible(self):
-        return current_user.is_authenticated and current_user.role in self.allowed_roles
+        return can(current_user, self.read_action)
 
     def inaccessible_callback(self, name, **kwargs):
         return _deny()
 
     def is_writer(self) -> bool:
-        return current_user.is_authenticated and current_user.role in self.writer_roles
+        return can(current_user, self.write_action)
 
     @property
     def can_create(self):

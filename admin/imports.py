@@ -7,6 +7,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 
+from auth.policy import can
 from auth.session import login_is_fresh
 from forms.imports import KIND_LABELS, ImportForm
 from services.audit import Actor
@@ -20,7 +21,7 @@ TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 
 class ImportView(BaseView):
     def is_accessible(self):
-        return current_user.is_authenticated and current_user.role == "admin"
+        return can(current_user, "import.run")
 
     def inaccessible_callback(self, name, **kwargs):
         return _deny()

@@ -302,7 +302,7 @@ class ReportAdmin(ReadOnlyModelView):
 class SelfDeclarationAdmin(ReadOnlyModelView):
     column_list = ["municipality", "year", "status", "late", "submitted_at"]
     column_labels = {**MUNICIPALITY_LABEL, "year": "Jahr", "status": "Status", "late": "Verspätet",
-                     "submitted_at": "Eingereicht", "answers_json": "Antworten", "form_version": "Formularversion",
+                     "submitted_at": "Eingereicht", "values_json": "Antworten", "form_version": "Formularversion",
                      "submitted_by": "Eingereicht von", "is_demo": "Demo", "version": "Version"}
     column_formatters = {**_coded("status", STATUSES), "submitted_at": lambda v, c, m, n: date_ch(m.submitted_at)}
     column_filters = ["year", "status", "late", Municipality.bfs_nr]

@@ -1,1 +1,1 @@
-"""Authentication: password policy and hashing, login/logout, session checks, role guards."""
+"""Authentication and authorisation: passwords, login/logout, session checks, the permission policy."""

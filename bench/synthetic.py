@@ -17,7 +17,7 @@ from models import (
     User,
     db,
 )
-from payouts.calendar import HalfYear, periods_between
+from core.calendar import HalfYear, periods_between
 from services import settings
 from services.audit import Actor
 

@@ -15,13 +15,14 @@ from .municipality import Municipality
 from .officer_assignment import OfficerAssignment
 from .payout_line import COMPONENTS, LINE_STATUSES, PayoutLine
 from .payout_run import RUN_STATUSES, PayoutRun
-from .report import STATUSES, Report
+from .report import Report
 from .run_payee import RunPayee
 from .sample import Sample
 from .schema_version import SchemaVersion
 from .self_declaration import SelfDeclaration
 from .setting import GO_LIVE, Setting
 from .status_change import StatusChange
+from .submittable import STATUSES, TRANSITIONS, Status, Submittable
 from .tariff import TARIFF_KINDS, Tariff
 from .user import ROLES, User, utcnow
 
@@ -55,5 +56,5 @@ ALL_MODELS = [
 __all__ = [m.__name__ for m in ALL_MODELS] + [
     "ALL_MODELS", "GO_LIVE", "BaseModel", "MoneyField", "db", "to_decimal", "utcnow",
     "COMPONENTS", "DECISION_KINDS", "FIELD_TYPES", "FORM_TYPES", "LINE_STATUSES", "PAYEES",
-    "ROLES", "RUN_STATUSES", "STATUSES", "TARIFF_KINDS",
+    "ROLES", "RUN_STATUSES", "STATUSES", "Status", "Submittable", "TARIFF_KINDS", "TRANSITIONS",
 ]

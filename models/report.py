@@ -1,35 +1,42 @@
 """Half-yearly report (Anhang 2) of one municipality (R1, R2, R14, R18–R22)."""
-import json
+from peewee import Check, ForeignKeyField, IntegerField
 
-from peewee import Check, ForeignKeyField, IntegerField, TextField
+from core.calendar import HalfYear
 
 from .form_version import FormVersion
 from .municipality import Municipality
-from .submittable import STATUSES, Submittable
-
-__all__ = ["Report", "STATUSES"]
+from .submittable import Submittable
 
 
 class Report(Submittable):
+    kind = "report"
     municipality = ForeignKeyField(Municipality, backref="reports", on_delete="RESTRICT")
     year = IntegerField(constraints=[Check("year BETWEEN 2017 AND 2100")])
     half = IntegerField(constraints=[Check("half IN (1, 2)")])
     form_version = ForeignKeyField(FormVersion, backref="reports", on_delete="RESTRICT")
-    values_json = TextField(default="{}")
 
     class Meta:
         indexes = ((("municipality", "year", "half"), True),)
 
     def __str__(self):
-        return f"Reporting {self.half}. Halbjahr {self.year} – {self.municipality}"
+        return f"{self.title} – {self.municipality}"
 
     @property
-    def values(self) -> dict:
-        return json.loads(self.values_json or "{}")
+    def period(self) -> HalfYear:
+        return HalfYear(self.year, self.half)
 
-    @values.setter
-    def values(self, data: dict) -> None:
-        self.values_json = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    @property
+    def deadline(self):
+        """R2: H1 due 31.07.Y, H2 due 31.01.(Y+1)."""
+        return self.period.deadline
+
+    @property
+    def title(self) -> str:
+        return f"Reporting {self.period.label}"
+
+    @property
+    def fee_period(self) -> HalfYear:
+        return self.period
 
     def count(self, key: str) -> int:
         """A payout-relevant count (R18 keys); absent keys count as 0."""

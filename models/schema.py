@@ -58,12 +58,20 @@ def _v3_down():
     migrate(_migrator().drop_column("payout_run", "issues_json"))
 
 
+def _v4_up():
+    migrate(_migrator().rename_column("self_declaration", "answers_json", "values_json"))
+
+
+def _v4_down():
+    migrate(_migrator().rename_column("self_declaration", "values_json", "answers_json"))
+
+
 def _decision_kinds_sql(kinds) -> str:
     return "kind IN ('" + "','".join(kinds) + "')"
 
 
-_V4_OLD_DECISION_KINDS = ("refuse_late_report", "pay_late_report", "refuse_contribution")
-_V4_COLUMNS = [
+_V5_OLD_DECISION_KINDS = ("refuse_late_report", "pay_late_report", "refuse_contribution")
+_V5_COLUMNS = [
     ("payout_run", "fingerprint", lambda: TextField(default="")),
     ("payout_line", "ledger_quantity", lambda: IntegerField(null=True)),
     ("payout_line", "ledger_amount", lambda: MoneyField(null=True)),
@@ -93,26 +101,28 @@ def _set_decision_kinds(kinds) -> None:
     db.execute_sql("DROP TABLE decision_rebuild")
 
 
-def _v4_up():
+def _v5_up():
     migrator = _migrator()
-    migrate(*[migrator.add_column(table, column, make()) for table, column, make in _V4_COLUMNS])
+    migrate(*[migrator.add_column(table, column, make()) for table, column, make in _V5_COLUMNS])
     _set_decision_kinds(DECISION_KINDS)
     db.create_tables([Setting, RunPayee, LedgerEntry], safe=True)
 
 
-def _v4_down():
+def _v5_down():
     db.drop_tables([LedgerEntry, RunPayee, Setting])
-    _set_decision_kinds(_V4_OLD_DECISION_KINDS)
+    _set_decision_kinds(_V5_OLD_DECISION_KINDS)
     migrator = _migrator()
-    migrate(*[migrator.drop_column(table, column) for table, column, _make in _V4_COLUMNS])
+    migrate(*[migrator.drop_column(table, column) for table, column, _make in _V5_COLUMNS])
 
 
 MIGRATIONS = [
     Migration(1, "Ausgangsschema", _v1_up, _v1_down),
     Migration(2, "Korrespondenzperson der Gemeinde (§4.5.1)", _v2_up, _v2_down),
     Migration(3, "Blocker, zurückbehaltene Posten und Rechnungsentwürfe eines Laufs", _v3_up, _v3_down),
-    Migration(4, "Zahlungsjournal, Go-live, Bankdaten pro Lauf, Verweigerungen, Jahresabschluss (Geldintegrität)",
-              _v4_up, _v4_down),
+    Migration(4, "Eine Wertespalte für alle Formulare: Selbstdeklaration answers_json → values_json", _v4_up,
+              _v4_down),
+    Migration(5, "Zahlungsjournal, Go-live, Bankdaten pro Lauf, Verweigerungen, Jahresabschluss (Geldintegrität)",
+              _v5_up, _v5_down),
 ]
 LATEST = MIGRATIONS[-1].version
 

@@ -1,7 +1,7 @@
 """Yearly self-declaration (Anhang 3); "Selbstdeklaration Y" is due 31.01.Y (R3, R21)."""
-import json
+from peewee import Check, ForeignKeyField, IntegerField
 
-from peewee import Check, ForeignKeyField, IntegerField, TextField
+from core.calendar import self_declaration_deadline
 
 from .form_version import FormVersion
 from .municipality import Municipality
@@ -9,21 +9,22 @@ from .submittable import Submittable
 
 
 class SelfDeclaration(Submittable):
+    kind = "self_declaration"
     municipality = ForeignKeyField(Municipality, backref="self_declarations", on_delete="RESTRICT")
     year = IntegerField(constraints=[Check("year BETWEEN 2017 AND 2100")])
     form_version = ForeignKeyField(FormVersion, backref="self_declarations", on_delete="RESTRICT")
-    answers_json = TextField(default="{}")
 
     class Meta:
         indexes = ((("municipality", "year"), True),)
 
     def __str__(self):
-        return f"Selbstdeklaration {self.year} – {self.municipality}"
+        return f"{self.title} – {self.municipality}"
 
     @property
-    def answers(self) -> dict:
-        return json.loads(self.answers_json or "{}")
+    def deadline(self):
+        """R3: "Selbstdeklaration Y" is due 31.01.Y."""
+        return self_declaration_deadline(self.year)
 
-    @answers.setter
-    def answers(self, data: dict) -> None:
-        self.answers_json = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    @property
+    def title(self) -> str:
+        return f"Selbstdeklaration {self.year}"

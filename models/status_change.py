@@ -8,9 +8,9 @@ from .user import User, utcnow
 
 
 class StatusChange(BaseModel):
-    report = ForeignKeyField(Report, null=True, backref="history", on_delete="CASCADE")
+    report = ForeignKeyField(Report, null=True, backref="status_changes", on_delete="CASCADE")
     self_declaration = ForeignKeyField(
-        SelfDeclaration, null=True, backref="history", on_delete="CASCADE"
+        SelfDeclaration, null=True, backref="status_changes", on_delete="CASCADE"
     )
     from_status = TextField(null=True)
     to_status = TextField()

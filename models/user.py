@@ -41,6 +41,3 @@ class User(UserMixin, BaseModel):
     @property
     def role_label(self) -> str:
         return ROLES.get(self.role, self.role)
-
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles

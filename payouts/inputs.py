@@ -4,7 +4,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 
-from .calendar import HalfYear
+from core.calendar import HalfYear
 
 COUNT_KEYS = ("first_info_interviews", "first_info_interpreter", "integration_interviews", "integration_interpreter")
 
@@ -184,6 +184,24 @@ class Line:
     ledger_quantity: int | None = None
     ledger_amount: Decimal | None = None
     revision: int | None = None
+
+
+@dataclass(frozen=True)
+class FeeItem:
+    """One fee component a report triggers (R6, R8, R9); `tariff` None when none is valid (R6: blocked)."""
+
+    component: str
+    key: str
+    kind: str
+    rule: str
+    label: str
+    quantity: int
+    tariff: object | None  # anything with amount, valid_from, reference: an input Tariff or a Tariff row
+    amount: Decimal | None
+
+    @property
+    def rate(self) -> Decimal | None:
+        return self.tariff.amount if self.tariff is not None else None
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from models import (
 )
 
 from . import inputs
-from .calendar import HalfYear, fee_period
+from core.calendar import HalfYear, fee_period
 
 SETTLED_RUNS = ("approved", "booked")
 

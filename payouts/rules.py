@@ -3,17 +3,19 @@
 No Flask, no peewee: `compute(RunInputs)` is deterministic, so preparing twice gives identical lines.
 """
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
+from core.calendar import HalfYear, fee_period, periods_between, regular_payout_date
 from core.formatting import chf, number
 
-from .calendar import HalfYear, fee_period, periods_between, regular_payout_date
 from .inputs import (
     BASE_KIND,
     FEE_COMPONENTS,
     Contract,
+    FeeItem,
     InvoiceDraft,
     Issue,
     Line,
@@ -110,6 +112,23 @@ class _Index:
     def closed(self, municipality_id: int, component: str, claim: str, year: int) -> bool:
         """R17: a claim of a closed year is paid only by a decision."""
         return year in self.inp.closed_years and (municipality_id, component, claim) not in self.after_close
+
+
+def fee_items(count: Callable[[str], int], period: HalfYear,
+              tariff_for: Callable[[str, date], object | None]) -> list[FeeItem]:
+    """R8, R9 with R6: each fee component with a count, at the tariff valid on the period's first day.
+
+    The one fee calculation: the run's lines and the submission preview both come from here.
+    """
+    items = []
+    for component, (key, kind, rule, label) in FEE_COMPONENTS.items():
+        quantity = count(key)
+        if quantity == 0:
+            continue
+        tariff = tariff_for(kind, period.start)
+        items.append(FeeItem(component, key, kind, rule, label, quantity, tariff,
+                             tariff.amount * quantity if tariff is not None else None))
+    return items
 
 
 def compute(inp: RunInputs) -> RunResult:
@@ -210,29 +229,26 @@ def _report_lines(index, muni, report, period, carried, lines, withheld) -> None
     prefix = f"Nachzahlung für das angenommene Reporting {period.label} (R14): " if carried else ""
     if report.late:
         prefix += "verspätet eingereicht, bezahlt (R14); "
-    for component, (key, kind, rule, label) in FEE_COMPONENTS.items():
-        quantity = report.count(key)
-        if quantity == 0:
-            continue
-        tariff = index.tariff(kind, period.start)
+    for item in fee_items(report.count, period, index.tariff):
+        component, rule, label, quantity, tariff = item.component, item.rule, item.label, item.quantity, item.tariff
         if tariff is None:  # R6: not payable, never a blocker; credited as 0 so it is listed once
-            withheld.append(_not_payable(muni, label, quantity, kind, period, report.id))
+            withheld.append(_not_payable(muni, label, quantity, item.kind, period, report.id))
             lines.append(Line(muni.id, payee.id, component, period.code, quantity, None, ZERO, "withheld", "R6",
                               f"{number(quantity)} {label} im {period.label}: kein gültiger Tarif am "
                               f"{period.start:%d.%m.%Y}, daher nicht zahlbar (R6).", report.id,
                               **({} if reasons else {"ledger_quantity": quantity, "ledger_amount": ZERO,
                                                      "revision": 0})))
             continue
-        amount = tariff.amount * quantity
         status = "withheld" if reasons else "payable"
         text = (f"{prefix}{number(quantity)} {label} im {period.label} × CHF {chf(tariff.amount)} "
-                f"(Tarif gültig ab {tariff.valid_from:%d.%m.%Y}, {tariff.reference}) = CHF {chf(amount)} ({rule})")
+                f"(Tarif gültig ab {tariff.valid_from:%d.%m.%Y}, {tariff.reference}) = CHF {chf(item.amount)} "
+                f"({rule})")
         if reasons:
             text += "; zurückbehalten: " + "; ".join(reasons)
         if payee.id != muni.id:
             text += f"; ausbezahlt an {payee.name} (R13/R26)"
-        ledger = {} if reasons else {"ledger_quantity": quantity, "ledger_amount": amount, "revision": 0}
-        lines.append(Line(muni.id, payee.id, component, period.code, quantity, tariff.amount, amount, status,
+        ledger = {} if reasons else {"ledger_quantity": quantity, "ledger_amount": item.amount, "revision": 0}
+        lines.append(Line(muni.id, payee.id, component, period.code, quantity, tariff.amount, item.amount, status,
                           rule if not carried else f"{rule}, R14", text + ".", report.id, **ledger))
 
 

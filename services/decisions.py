@@ -1,6 +1,7 @@
 """Decisions of the cantonal team that the payout engine applies (R14, R17, §4.7)."""
 from datetime import date
 
+from auth.policy import require
 from models import DECISION_KINDS, Decision, Municipality, User, db
 
 from .audit import Actor, record, snapshot
@@ -11,8 +12,7 @@ from .masterdata import check_decision
 def add_decision(user: User, kind: str, bfs_nr: int, reason: str, decided_on: date, component: str | None = None,
                  period: str | None = None) -> Decision:
     """Record a decision, e.g. "Beitrag verweigert" for a municipality, component and period (§4.7)."""
-    if user is None or not user.is_active or user.role != "admin":
-        raise DomainError("Entscheide erfasst nur die Koordinationsstelle (Rolle admin).")
+    require(user, "decision.add")
     if kind not in DECISION_KINDS:
         raise DomainError(f"Unbekannte Entscheidart «{kind}»: {', '.join(DECISION_KINDS)}.")
     municipality = Municipality.get_or_none(Municipality.bfs_nr == bfs_nr)

@@ -12,7 +12,7 @@ from models import (
     PayoutRun,
     Report,
     SelfDeclaration,
-    StatusChange,
+    Status,
     User,
     db,
 )
@@ -107,7 +107,7 @@ def _demo_reports(actor: Actor) -> list[str]:
                                      & (Report.half == half)).exists():
                 continue
             report = Report(municipality=muni, year=2025, half=half, form_version=version,
-                            status="accepted", is_demo=True, submitted_by=admin,
+                            status=Status.ACCEPTED, is_demo=True, submitted_by=admin,
                             submitted_at=datetime(2025 + half - 1, 7 if half == 1 else 1, 20, 9, 0))
             report.values = {
                 "first_info_interviews": fi + half, "first_info_interpreter": fi_int,
@@ -116,21 +116,20 @@ def _demo_reports(actor: Actor) -> list[str]:
             }
             report.save()
             record(actor, "create", report, after=snapshot(report), reason="Demo")
-            StatusChange.create(report=report, from_status=None, to_status="accepted", user=admin,
-                                reason="Demodaten", on_behalf=True)
+            report.status_change(from_status=None, to_status=Status.ACCEPTED, user=admin, reason="Demodaten",
+                                 on_behalf=True)
             created += 1
         if bfs in (2548, 2601) and not SelfDeclaration.select().where(
             (SelfDeclaration.municipality == muni) & (SelfDeclaration.year == 2026)
         ).exists():
             declaration = SelfDeclaration(municipality=muni, year=2026, form_version=sd_version,
-                                          status="accepted", is_demo=True, submitted_by=admin,
+                                          status=Status.ACCEPTED, is_demo=True, submitted_by=admin,
                                           submitted_at=datetime(2026, 1, 25, 10, 0))
-            declaration.answers = {"officer_name": "Demo", "course_attendance": True,
+            declaration.values = {"officer_name": "Demo", "course_attendance": True,
                                    "network_meeting_attendance": True}
             declaration.save()
             record(actor, "create", declaration, after=snapshot(declaration), reason="Demo")
-            StatusChange.create(self_declaration=declaration, to_status="accepted", user=admin,
-                                reason="Demodaten", on_behalf=True)
+            declaration.status_change(to_status=Status.ACCEPTED, user=admin, reason="Demodaten", on_behalf=True)
     return [f"{created} Demo-Reportings (als Demo markiert)"] if created else []
 
 

@@ -1,10 +1,4 @@
-"""The domain exception: a German message for the user, optionally per field."""
+"""The domain exception, re-exported from its home at the bottom (auth/errors.py) for the services and above."""
+from auth.errors import DomainError, PermissionDenied
 
-
-class DomainError(Exception):
-    """A refused operation; `message` is shown to the user, `field_errors` next to fields."""
-
-    def __init__(self, message: str, field_errors: dict[str, list[str]] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field_errors = field_errors or {}
+__all__ = ["DomainError", "PermissionDenied"]

@@ -2,8 +2,8 @@
 from collections import defaultdict
 from datetime import date, datetime
 
-from models import FormField, FormVersion, Municipality, Report, SelfDeclaration
-from payouts.calendar import HalfYear, self_declaration_deadline
+from models import FormField, FormVersion, Municipality, Report, SelfDeclaration, Status
+from core.calendar import HalfYear, self_declaration_deadline
 
 from . import tabular
 from .import_rows import upsert, version_on
@@ -32,11 +32,11 @@ def parse_report(row):
 
 
 def _historical(model, instance, values, submitted_on, deadline, actor, result, cache, key, line):
-    if instance is not None and instance.status != "accepted":
+    if instance is not None and instance.status != Status.ACCEPTED:
         result.errors.append((line, f"{instance} ist im Portal in Bearbeitung (Status {instance.status}); "
                                     "der Import überschreibt es nicht."))
         return
-    values.update(status="accepted", late=bool(submitted_on and submitted_on > deadline),
+    values.update(status=Status.ACCEPTED, late=bool(submitted_on and submitted_on > deadline),
                   submitted_at=datetime.combine(submitted_on, datetime.min.time()) if submitted_on else None)
     upsert(model, instance, values, actor, result, cache, key)
 
@@ -93,7 +93,7 @@ def write_self_declarations(parsed, actor, result):
         key = (muni.id, item["year"])
         _historical(SelfDeclaration, existing.get(key),
                     {"municipality": muni.id, "year": item["year"], "form_version": version.id,
-                     "answers_json": '{"imported": true}'},
+                     "values_json": '{"imported": true}'},
                     item["submitted_on"], self_declaration_deadline(item["year"]), actor, result,
                     existing, key, line)
 

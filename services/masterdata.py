@@ -21,10 +21,11 @@ from models import (
     PayoutRun,
     Report,
     SelfDeclaration,
+    Status,
     Tariff,
     User,
 )
-from payouts.calendar import HalfYear
+from core.calendar import HalfYear
 
 from .errors import DomainError
 from .validation import bfs_problem, successor_problem, validity_problem
@@ -129,10 +130,10 @@ def check_population(count: ForeignPopulation) -> None:
 
 def form_version_frozen(version_id: int) -> bool:
     """A version that a submitted or accepted document uses can only be superseded (R18)."""
-    used = (Report.select().where((Report.form_version == version_id) & (Report.status != "draft"))
+    used = (Report.select().where((Report.form_version == version_id) & (Report.status != Status.DRAFT))
             .exists()
             or SelfDeclaration.select().where((SelfDeclaration.form_version == version_id)
-                                              & (SelfDeclaration.status != "draft")).exists())
+                                              & (SelfDeclaration.status != Status.DRAFT)).exists())
     return used
 
 
@@ -167,9 +168,9 @@ def check_form_version(version: FormVersion, before: dict | None = None, after: 
                           "mehr geändert werden; bitte eine neue Version erfassen und bei dieser nur das "
                           "Gültigkeitsende setzen (R18).")
     periods = [HalfYear(r.year, r.half).start
-               for r in Report.select().where((Report.form_version == version.id) & (Report.status != "draft"))]
+               for r in Report.select().where((Report.form_version == version.id) & (Report.status != Status.DRAFT))]
     periods += [date(d.year, 1, 1) for d in SelfDeclaration.select().where(
-        (SelfDeclaration.form_version == version.id) & (SelfDeclaration.status != "draft"))]
+        (SelfDeclaration.form_version == version.id) & (SelfDeclaration.status != Status.DRAFT))]
     if version.valid_to and periods and version.valid_to < max(periods):
         refuse("valid_to", f"Eingereichte Formulare bis {max(periods):%d.%m.%Y} verwenden diese Version.")
 

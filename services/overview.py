@@ -14,11 +14,12 @@ from models import (
     OfficerAssignment,
     Report,
     SelfDeclaration,
+    Status,
     Tariff,
     User,
     db,
 )
-from payouts.calendar import HalfYear, next_payout_date
+from core.calendar import HalfYear, next_payout_date
 
 
 @dataclass
@@ -33,7 +34,7 @@ class PeriodStatus:
 
     @property
     def open(self) -> int:
-        return self.expected - self.by_status.get("accepted", 0)
+        return self.expected - self.by_status.get(Status.ACCEPTED, 0)
 
 
 def admin_overview(today: date) -> dict:

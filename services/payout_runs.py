@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from peewee import IntegrityError, fn
 
+from auth.policy import require
+from core.calendar import is_payout_date, next_payout_date
 from core.formatting import chf
 from models import (
     Budget,
@@ -19,7 +21,6 @@ from models import (
     db,
     utcnow,
 )
-from payouts.calendar import is_payout_date, next_payout_date
 from payouts.inputs import Issue, fingerprint
 from payouts.loader import load_inputs
 from payouts.rules import compute, invoice_due
@@ -35,14 +36,6 @@ ZERO = Decimal("0.00")
 
 
 SETTLED = ("approved", "booked")
-
-
-def require(user: User, action: str) -> None:
-    # issue 14 moves this into auth/policy.py; until then the roles of each action are listed here
-    roles = {"run.prepare": ("admin",), "run.approve": ("accountant",), "run.book": ("accountant",),
-             "clawback.add": ("admin",), "budget.set": ("admin",), "budget.close": ("admin",)}[action]
-    if user is None or not user.is_active or user.role not in roles:
-        raise DomainError("Diese Aktion ist für Ihre Rolle nicht erlaubt.")
 
 
 def user_by_email(email: str) -> User:

@@ -2,13 +2,12 @@
 from dataclasses import dataclass
 from datetime import date
 
-from models import Contract, ContractMember, Municipality, OfficerAssignment, Report, SelfDeclaration
-from payouts.calendar import HalfYear, periods_between, self_declaration_deadline
+from auth.responsibility import responsible_municipalities
+from models import STATUSES, Contract, ContractMember, Municipality, OfficerAssignment, Report, SelfDeclaration, Status
+from core.calendar import HalfYear, periods_between, self_declaration_deadline
 
-from .responsibility import responsible_municipalities
-
-STATE_LABELS = {"open": "offen", "draft": "Entwurf", "submitted": "eingereicht", "returned": "zurückgewiesen",
-                "accepted": "akzeptiert"}
+OPEN = "open"  # no document yet
+STATE_LABELS = {OPEN: "offen", **STATUSES}
 FIRST_PERIOD = HalfYear(2017, 1)
 
 
@@ -29,7 +28,7 @@ class Item:
 
     @property
     def needs_action(self) -> bool:
-        return self.state in ("open", "draft", "returned")
+        return self.state == OPEN or self.state in Status.EDITABLE
 
 
 @dataclass
@@ -70,14 +69,14 @@ def _overviews(municipalities: list[Municipality], starts: dict[int, date], toda
         for period in reversed(periods_between(HalfYear.containing(since), current)):
             report = reports.get((muni.id, period.year, period.half))
             report_items.append(Item(muni, "report", f"Reporting {period.label}", period.deadline,
-                                     report.status if report else "open", _late(report, period.deadline, today),
+                                     report.status if report else OPEN, _late(report, period.deadline, today),
                                      period.year, period.half))
         declaration_items = []
         for year in range(today.year + 1, max(since.year, 2018) - 1, -1):
             declaration = declarations.get((muni.id, year))
             deadline = self_declaration_deadline(year)
             declaration_items.append(Item(muni, "self_declaration", f"Selbstdeklaration {year}", deadline,
-                                          declaration.status if declaration else "open",
+                                          declaration.status if declaration else OPEN,
                                           _late(declaration, deadline, today), year))
         overviews.append(MunicipalityOverview(muni, report_items, declaration_items))
     return overviews
@@ -85,7 +84,7 @@ def _overviews(municipalities: list[Municipality], starts: dict[int, date], toda
 
 def _late(document, deadline: date, today: date) -> bool:
     """Submitted documents carry their late flag (R14); open ones are late once the deadline passed."""
-    if document is not None and document.status in ("submitted", "accepted"):
+    if document is not None and document.status in Status.FILED:
         return bool(document.late)
     return today > deadline
 

@@ -1,8 +1,9 @@
 """Recorded, audited settings; the go-live date of the payouts is set once (issue 13)."""
 from datetime import date
 
+from auth.policy import require
+from core.calendar import is_payout_date
 from models import GO_LIVE, Setting, User, db
-from payouts.calendar import is_payout_date
 
 from .audit import Actor, record, snapshot
 from .errors import DomainError
@@ -20,6 +21,8 @@ def go_live_setting() -> Setting | None:
 
 def set_go_live(user: User | None, actor: Actor, day: date) -> Setting:
     """Record the go-live date once: half-years whose regular payout date lies before it are not paid again."""
+    if user is not None:  # the CLI without --as is an operator on the server, audited as cli:settings
+        require(user, "settings.go_live")
     if not is_payout_date(day):
         raise DomainError(f"Go-live {day:%d.%m.%Y} ist kein Auszahlungstermin: nur 31.03. oder 30.09. (R4).",
                           {"go_live": ["Nur 31.03. oder 30.09."]})

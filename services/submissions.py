@@ -1,20 +1,22 @@
 """Report and self-declaration workflow (R2, R3, R19–R22): draft → submitted → accepted | returned.
 
 Every transition is one transaction with its StatusChange and audit entry; the document's version
-column makes a stale or double-clicked post fail instead of overwriting (optimistic locking).
+column makes a stale or double-clicked post fail instead of overwriting (optimistic locking). The
+allowed transitions are the table `Submittable.TRANSITIONS`; what differs between report and
+self-declaration (deadline, title, fee period) lives on the models, so nothing here asks for the type.
 """
-from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
-from models import FormVersion, Report, StatusChange, Tariff, User, db, utcnow
-from payouts.calendar import HalfYear, self_declaration_deadline
-from payouts.inputs import FEE_COMPONENTS
+from auth.policy import require
+from models import FormVersion, Status, StatusChange, Submittable, Tariff, User, db, utcnow
+from core.calendar import HalfYear
+from payouts.inputs import FeeItem
+from payouts.rules import fee_items
 
 from .audit import Actor, record, snapshot
 from .errors import DomainError
 
-EDITABLE = ("draft", "returned")
+EDITABLE = Status.EDITABLE
 STALE = ("Das Formular wurde inzwischen geändert oder eingereicht (z. B. in einem anderen Fenster). "
          "Es wurde nichts überschrieben; bitte die aktuelle Fassung prüfen.")
 
@@ -35,26 +37,27 @@ def report_rule_errors(values: dict, keys: set[str]) -> dict[str, str]:
     return errors
 
 
-@dataclass(frozen=True)
-class FeePreview:
-    label: str
-    quantity: int
-    rate: Decimal | None
-    amount: Decimal | None
+def _no_errors(values: dict, keys: set[str]) -> dict[str, str]:
+    return {}
 
 
-def fee_preview(values: dict, period: HalfYear) -> list[FeePreview]:
-    """What the report will trigger at the tariffs valid on the period's first day (R6, R8, R9)."""
+RULE_CHECKS = {"report": report_rule_errors}  # cross-field checks before submission, by document kind
+
+
+def rule_errors(document: Submittable, values: dict, keys: set[str]) -> dict[str, str]:
+    """The cross-field rules of the document's kind (R19, R20 for reports); empty when it may be submitted."""
+    return RULE_CHECKS.get(document.kind, _no_errors)(values, keys)
+
+
+def fee_preview(document: Submittable, values: dict | None = None) -> list[FeeItem]:
+    """What the document will trigger in a run, by the run's own rule `fee_items` (R6, R8, R9); [] for none."""
+    period = document.fee_period
+    if period is None:
+        return []
+    values = document.values if values is None else values
     tariffs = {t.kind: t for t in Tariff.select().where(
         (Tariff.valid_from <= period.start) & (Tariff.valid_to.is_null() | (Tariff.valid_to >= period.start)))}
-    preview = []
-    for key, kind, _rule, label in FEE_COMPONENTS.values():
-        quantity = int(values.get(key) or 0)
-        if quantity:
-            tariff = tariffs.get(kind)
-            preview.append(FeePreview(label, quantity, tariff.amount if tariff else None,
-                                      tariff.amount * quantity if tariff else None))
-    return preview
+    return fee_items(lambda key: int(values.get(key) or 0), period, lambda kind, _day: tariffs.get(kind))
 
 
 def report_version(period: HalfYear) -> FormVersion | None:
@@ -65,16 +68,12 @@ def declaration_version(year: int) -> FormVersion | None:
     return FormVersion.valid_on("self_declaration", date(year, 1, 1))
 
 
-def deadline_of(document) -> date:
-    if isinstance(document, Report):
-        return HalfYear(document.year, document.half).deadline
-    return self_declaration_deadline(document.year)
-
-
-def _transition(document, user: User, to_status: str, reason: str = "", on_behalf: bool = False,
-                expected_version: int | None = None, allowed_from=("draft",)):
-    """Change status with a conditional UPDATE on (id, version): exactly one of concurrent posts wins."""
+def _transition(document: Submittable, user: User, action: str, reason: str = "", on_behalf: bool = False,
+                expected_version: int | None = None):
+    """Apply an action of `Submittable.TRANSITIONS` with a conditional UPDATE on (id, version): exactly one of
+    concurrent posts wins, and a status the action does not start from is refused (R22)."""
     model = type(document)
+    allowed_from, to_status = model.transition(action)
     with db.atomic():
         current = model.get_by_id(document.id)
         if expected_version is not None and current.version != expected_version:
@@ -83,53 +82,39 @@ def _transition(document, user: User, to_status: str, reason: str = "", on_behal
             raise DomainError(STALE)
         before = snapshot(current)
         changes = {"status": to_status, "version": current.version + 1}
-        if to_status == "submitted":
-            changes.update(submitted_by=user.id, submitted_at=utcnow(),
-                           late=date.today() > deadline_of(current))
+        if to_status == Status.SUBMITTED:
+            changes.update(submitted_by=user.id, submitted_at=utcnow(), late=date.today() > current.deadline)
         updated = model.update(**changes).where((model.id == current.id) & (model.version == current.version)).execute()
         if updated != 1:
             raise DomainError(STALE)
         fresh = model.get_by_id(current.id)
-        link = {"report": fresh} if model is Report else {"self_declaration": fresh}
-        StatusChange.create(**link, from_status=current.status, to_status=to_status, user=user.id, reason=reason,
+        fresh.status_change(from_status=current.status, to_status=to_status, user=user.id, reason=reason,
                             on_behalf=on_behalf)
-        record(Actor.of(user), to_status if to_status != "submitted" else "submit", fresh, before=before,
+        record(Actor.of(user), "submit" if action == "submit" else to_status, fresh, before=before,
                after=snapshot(fresh), reason=reason or ("im Auftrag der Gemeinde" if on_behalf else ""))
     return fresh
 
 
-def _values_column(model) -> str:
-    return "values_json" if model is Report else "answers_json"
-
-
-def _encode(model, values: dict) -> str:
-    holder = model()
-    if model is Report:
-        holder.values = values
-        return holder.values_json
-    holder.answers = values
-    return holder.answers_json
-
-
-def save_draft(user: User, document, values: dict, expected_version: int | None, on_behalf: bool = False):
+def save_draft(user: User, document: Submittable, values: dict, expected_version: int | None,
+               on_behalf: bool = False):
     """Create or update a draft (also a returned document being corrected)."""
+    require(user, "document.edit", document)
     model = type(document)
     actor = Actor.of(user)
     with db.atomic():
         if document.id is None:
-            _encode_into(document, values)
-            document.status = "draft"
+            document.values = values
+            document.status = Status.DRAFT
             document.save()
-            StatusChange.create(**({"report": document} if model is Report else {"self_declaration": document}),
-                                from_status=None, to_status="draft", user=user.id, on_behalf=on_behalf)
+            document.status_change(from_status=None, to_status=Status.DRAFT, user=user.id, on_behalf=on_behalf)
             record(actor, "create", document, after=snapshot(document),
                    reason="im Auftrag der Gemeinde" if on_behalf else "")
             return document
         current = model.get_by_id(document.id)
-        if current.status not in EDITABLE or (expected_version is not None and current.version != expected_version):
+        if not current.editable or (expected_version is not None and current.version != expected_version):
             raise DomainError(STALE)
         before = snapshot(current)
-        updated = (model.update(**{_values_column(model): _encode(model, values), "version": current.version + 1})
+        updated = (model.update(values_json=model.encode(values), version=current.version + 1)
                    .where((model.id == current.id) & (model.version == current.version)).execute())
         if updated != 1:
             raise DomainError(STALE)
@@ -139,34 +124,23 @@ def save_draft(user: User, document, values: dict, expected_version: int | None,
         return fresh
 
 
-def _encode_into(document, values):
-    if isinstance(document, Report):
-        document.values = values
-    else:
-        document.answers = values
+def submit(user: User, document: Submittable, expected_version: int, on_behalf: bool = False):
+    require(user, "document.submit", document)
+    return _transition(document, user, "submit", on_behalf=on_behalf, expected_version=expected_version)
 
 
-def submit(user: User, document, expected_version: int, on_behalf: bool = False):
-    return _transition(document, user, "submitted", on_behalf=on_behalf, expected_version=expected_version,
-                       allowed_from=EDITABLE)
+def accept(user: User, document: Submittable, expected_version: int | None = None):
+    require(user, "document.review", document)
+    return _transition(document, user, "accept", expected_version=expected_version)
 
 
-def accept(user: User, document, expected_version: int | None = None):
-    if user.role != "admin":
-        raise DomainError("Nur die Koordinationsstelle kann annehmen.")
-    return _transition(document, user, "accepted", expected_version=expected_version, allowed_from=("submitted",))
-
-
-def return_(user: User, document, reason: str, expected_version: int | None = None):
-    if user.role != "admin":
-        raise DomainError("Nur die Koordinationsstelle kann zurückweisen.")
+def return_(user: User, document: Submittable, reason: str, expected_version: int | None = None):
+    require(user, "document.review", document)
     if not (reason or "").strip():
         raise DomainError("Bitte begründen, was zu korrigieren ist.", {"reason": ["Bitte eine Begründung angeben."]})
-    return _transition(document, user, "returned", reason=reason.strip(), expected_version=expected_version,
-                       allowed_from=("submitted",))
+    return _transition(document, user, "return", reason=reason.strip(), expected_version=expected_version)
 
 
-def history(document) -> list[StatusChange]:
-    column = StatusChange.report if isinstance(document, Report) else StatusChange.self_declaration
-    return list(StatusChange.select(StatusChange, User).join(User).where(column == document.id)
-                .order_by(StatusChange.at, StatusChange.id))
+def history(document: Submittable) -> list[StatusChange]:
+    """The document's workflow steps, oldest first; none for a document not yet saved."""
+    return document.history() if document.id is not None else []

@@ -80,14 +80,14 @@ def test_fuzz_report_form(officer_client, values, action):
 def test_fuzz_self_declaration_form(officer_client, values):
     client, muni = officer_client
     before = SelfDeclaration.get_or_none(SelfDeclaration.municipality == muni.id)
-    snapshot = before.answers_json if before else None
+    snapshot = before.values_json if before else None
     response = client.post(f"/gemeinden/{muni.id}/selbstdeklaration/2026", data={**values, "action": "save"})
     _assert_safe(response, *values.values())
     after = SelfDeclaration.get_or_none(SelfDeclaration.municipality == muni.id)
     if response.status_code == 200:
-        assert (after.answers_json if after else None) == snapshot
+        assert (after.values_json if after else None) == snapshot
     else:
-        assert after.answers.get("task_contact_point") in (None, "fulfilled", "partly", "not")
+        assert after.values.get("task_contact_point") in (None, "fulfilled", "partly", "not")
 
 
 @given(values=st.fixed_dictionaries({"bfs_nr": hostile_text, "name": hostile_text, "district": hostile_text,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from test_payout_rules import TARIFFS, inputs, muni, paid_from, report
 
-from payouts.calendar import HalfYear, fee_period
+from core.calendar import HalfYear, fee_period
 from payouts.inputs import Clawback
 from payouts.rules import compute
 

@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from payouts.calendar import HalfYear, fee_period, is_payout_date, next_payout_date
+from core.calendar import HalfYear, fee_period, is_payout_date, next_payout_date
 from payouts.inputs import (
+    COUNT_KEYS,
+    FEE_COMPONENTS,
     Assignment,
     Clawback,
     Contract,
@@ -24,7 +26,7 @@ from payouts.inputs import (
     SelfDeclaration,
     Tariff,
 )
-from payouts.rules import compute, invoice_due
+from payouts.rules import compute, fee_items, invoice_due
 
 D = Decimal
 MARCH_2024 = date(2024, 3, 31)
@@ -340,8 +342,8 @@ def test_property_tariff_change_after_a_run_leaves_paid_lines_alone(new_rate):
 
 
 def test_rules_core_imports_neither_flask_nor_peewee():
-    for name in ("rules.py", "inputs.py", "calendar.py"):
-        tree = ast.parse((Path(__file__).resolve().parent.parent / "payouts" / name).read_text())
+    for name in ("payouts/rules.py", "payouts/inputs.py", "core/calendar.py", "core/formatting.py"):
+        tree = ast.parse((Path(__file__).resolve().parent.parent / name).read_text())
         modules = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
                    for alias in node.names}
         modules |= {node.module.split(".")[0] for node in ast.walk(tree)
@@ -353,3 +355,35 @@ def test_rules_core_imports_neither_flask_nor_peewee():
 def test_r10_r12_missing_count_of_an_ineligible_municipality_does_not_block():
     result = compute(inputs(population=[], assignments=[]))
     assert not result.blockers and by_component(result)["base_contribution"].status == "withheld"
+
+
+# --- one fee calculation for the run and the submission preview (R6, R8, R9) -----------------------
+
+@st.composite
+def fee_cases(draw):
+    period = HalfYear(draw(st.integers(min_value=2017, max_value=2027)), draw(st.sampled_from([1, 2])))
+    counts_of = {key: draw(counts) for key in COUNT_KEYS}
+    tariffs = [Tariff(i, kind, D(draw(st.integers(min_value=0, max_value=100_000))) / 100,
+                      draw(st.dates(min_value=date(2017, 1, 1), max_value=date(2028, 1, 1))), None, "§4.3.2")
+               for i, kind in enumerate(draw(st.lists(st.sampled_from([k for _, k, _, _ in FEE_COMPONENTS.values()]),
+                                                      unique=True)), start=1)]
+    return period, counts_of, tariffs
+
+
+@settings(max_examples=200, deadline=None)
+@given(fee_cases())
+def test_r6_r8_r9_preview_function_gives_the_run_amounts(case):
+    """The preview's fee_items and the run's lines agree for any counts, period and tariffs (blocked = no amount)."""
+    period, counts_of, tariffs = case
+    payout_date = date(period.year, 9, 30) if period.half == 1 else date(period.year + 1, 3, 31)
+    run = compute(inputs(payout_date=payout_date, tariffs=tariffs,
+                         reports=[report(1, 1, period.year, period.half, *counts_of.values())]))
+    lines = {line.component: line for line in run.lines if line.report_id == 1}
+    valid = {t.kind: t for t in tariffs if t.valid_on(period.start)}  # what the preview's query returns
+    items = fee_items(lambda key: counts_of[key], period, lambda kind, _day: valid.get(kind))
+    assert set(lines) == {item.component for item in items}
+    for item in items:
+        line = lines[item.component]
+        assert (line.quantity, line.rate) == (item.quantity, item.rate)
+        assert line.amount == (item.amount if item.amount is not None else D("0.00"))
+        assert (line.status == "blocked") == (item.tariff is None)

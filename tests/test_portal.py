@@ -216,8 +216,8 @@ def test_r21_self_declaration_journey(client, auth, lead_setup):
     assert client.post(url, data=data).status_code == 302
     client.post(url + "/einreichen", data={"lock": str(SelfDeclaration.get().version)})
     declaration = SelfDeclaration.get()
-    assert declaration.status == "submitted" and declaration.answers["task_reporting"] == "partly"
-    assert declaration.answers["network_meeting_attendance"] is False
+    assert declaration.status == "submitted" and declaration.values["task_reporting"] == "partly"
+    assert declaration.values["network_meeting_attendance"] is False
     printed = client.get(url + "/druck").get_data(as_text=True)
     assert "teilweise erfüllt" in printed and "Bestätigung" in printed
 

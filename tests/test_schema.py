@@ -4,8 +4,20 @@ from datetime import date
 import pytest
 from peewee import DatabaseError, IntegrityError
 
-from models import AuditEntry, Decision, ForeignPopulation, Municipality, Report, SchemaVersion, Tariff, User, db
-from models.schema import LATEST, current_version, downgrade_to, upgrade
+from models import (
+    AuditEntry,
+    Decision,
+    ForeignPopulation,
+    FormVersion,
+    Municipality,
+    Report,
+    SchemaVersion,
+    SelfDeclaration,
+    Tariff,
+    User,
+    db,
+)
+from models.schema import LATEST, MIGRATIONS, current_version, downgrade_to, upgrade
 
 
 def _columns(table):
@@ -51,13 +63,30 @@ def test_init_db_upgrades_previous_schema_version_without_losing_rows(make_app):
         db.close()
     result = runner.invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
-    assert "Migration 2" in result.output and "Migration 3" in result.output
+    assert all(f"Migration {n}" in result.output for n in (2, 3, 4, 5))
     with app.app_context():
         assert current_version() == LATEST
         assert "correspondent_email" in _columns("municipality") and "issues_json" in _columns("payout_run")
         muni = Municipality.get(Municipality.bfs_nr == 2601)
         assert muni.name == "Solothurn" and muni.correspondent_email is None
         assert ForeignPopulation.get(ForeignPopulation.municipality == muni).count == 3512
+
+
+def test_migration_4_renames_answers_json_to_values_json_and_keeps_the_answers(app, make_municipality):
+    """Report and self-declaration share one values column; the rename keeps every answer, up and down."""
+    answers = {"officer_name": "Muster Müller", "course_attendance": True}
+    declaration = SelfDeclaration(municipality=make_municipality(), year=2024,
+                                  form_version=FormVersion.valid_on("self_declaration", date(2024, 1, 1)))
+    declaration.values = answers
+    declaration.save()
+    downgrade_to(3)
+    assert "answers_json" in _columns("self_declaration") and "values_json" not in _columns("self_declaration")
+    stored = db.execute_sql(f"SELECT answers_json FROM self_declaration WHERE id = {declaration.id}").fetchone()[0]
+    assert stored == SelfDeclaration.encode(answers)
+    assert upgrade() == [f"Migration {m.version}: {m.description}" for m in MIGRATIONS[3:]]
+    assert "values_json" in _columns("self_declaration") and "answers_json" not in _columns("self_declaration")
+    assert SelfDeclaration.get_by_id(declaration.id).values == answers
+    assert current_version() == LATEST
 
 
 def test_bfs_number_is_unique_in_the_database(app, make_municipality):
@@ -129,16 +158,16 @@ def test_upgrade_refuses_tables_without_schema_version(app):
         upgrade()
 
 
-def test_migration_4_adds_ledger_and_widens_decision_kinds_without_losing_rows(make_app, make_municipality,
+def test_migration_5_adds_ledger_and_widens_decision_kinds_without_losing_rows(make_app, make_municipality,
                                                                                  make_user):
-    """Issue 13: v4 adds the ledger, settings, frozen bank data and refusal columns; old decisions survive."""
+    """Issue 13: v5 adds the ledger, settings, frozen bank data and refusal columns; old decisions survive."""
     app = make_app()
     runner = app.test_cli_runner()
     runner.invoke(args=["init-db"])
     with app.app_context():
         muni = make_municipality(bfs_nr=2601)
         admin = make_user("admin")
-        downgrade_to(3)
+        downgrade_to(4)
         assert "ledger_entry" not in db.get_tables() and "component" not in _columns("decision")
         db.execute_sql("INSERT INTO decision (kind, municipality_id, reason, decided_on, decided_by_id, created_at) "
                        "VALUES ('pay_late_report', %s, 'Frist verlängert', '2026-02-01', %s, '2026-02-01')"
@@ -150,7 +179,7 @@ def test_migration_4_adds_ledger_and_widens_decision_kinds_without_losing_rows(m
         db.close()
     result = runner.invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
-    assert "Migration 4" in result.output
+    assert "Migration 5" in result.output
     with app.app_context():
         assert {"ledger_entry", "setting", "run_payee"} <= set(db.get_tables())
         assert {"component", "period"} <= _columns("decision")

@@ -1,7 +1,9 @@
-"""Issue 7: every route × every role, expected access written down once; a new route without an entry fails.
+"""Issues 7 and 14: every route × every role, checked against the permission policy (auth/policy.py).
 
-Allowed means the role reaches the function (200, 302 or 400 for an incomplete post); denied means 403
-or 404 and nothing revealed. Anonymous users are sent to the login page everywhere (test_auth).
+Two tables written down once: EXPECTED_RIGHTS (one row per action; the policy must equal it) and
+ENDPOINTS (each route and method names its action); a new route without an entry fails. Allowed means
+the role reaches the function (200, 302 or 400 for an incomplete post); denied means 403 or 404 and
+nothing revealed. Anonymous users are sent to the login page everywhere (test_auth).
 """
 from datetime import date
 from decimal import Decimal
@@ -9,6 +11,7 @@ from decimal import Decimal
 import pytest
 from conftest import approve, ensure_go_live
 
+from auth.policy import ANY, OWN, RIGHTS
 from models import ForeignPopulation, FormVersion, Municipality, Report, SelfDeclaration
 from services import payout_runs
 
@@ -17,44 +20,89 @@ ALL = {ADM, OFF, ACC, AUD}
 NONE: set[str] = set()
 PUBLIC = {"auth.login", "static", "admin.static", "main.health"}
 
-# Flask-Admin model views: readers list and view, the admin writes; inline editing and ajax pickers are off.
-ADMIN_MODEL = {"index_view": {"GET": {ADM, AUD}}, "details_view": {"GET": {ADM, AUD}}, "export": {"GET": {ADM, AUD}},
-               "create_view": {"GET": {ADM}, "POST": {ADM}}, "edit_view": {"GET": {ADM}, "POST": {ADM}},
-               "delete_view": {"POST": {ADM}}, "action_view": {"POST": {ADM}},
-               "ajax_lookup": {"GET": NONE}, "ajax_update": {"POST": NONE}}
+# The policy, one row per action (ANY: every record; OWN: municipalities the officer is responsible for, R12).
+EXPECTED_RIGHTS = {
+    "admin.read": {ADM: ANY, AUD: ANY},
+    "admin.write": {ADM: ANY},
+    "import.run": {ADM: ANY},
+    "run.read": {ADM: ANY, ACC: ANY, AUD: ANY},
+    "run.prepare": {ADM: ANY},
+    "run.approve": {ACC: ANY},
+    "run.book": {ACC: ANY},
+    "run.export": {ADM: ANY, ACC: ANY, AUD: ANY},
+    "line.read": {ADM: ANY, ACC: ANY, AUD: ANY, OFF: OWN},
+    "budget.read": {ADM: ANY, ACC: ANY, AUD: ANY},
+    "budget.set": {ADM: ANY},
+    "budget.close": {ADM: ANY},
+    "clawback.add": {ADM: ANY},
+    "decision.add": {ADM: ANY},
+    "settings.go_live": {ADM: ANY},
+    "contributions.export": {ADM: ANY, ACC: ANY, AUD: ANY, OFF: OWN},
+    "municipality.read": {ADM: ANY, ACC: ANY, AUD: ANY, OFF: OWN},
+    "municipality.overview": {ADM: ANY, ACC: ANY, AUD: ANY},
+    "portal.overview": {OFF: OWN},
+    "document.read": {ADM: ANY, ACC: ANY, AUD: ANY, OFF: OWN},
+    "document.edit": {ADM: ANY, OFF: OWN},
+    "document.submit": {ADM: ANY, OFF: OWN},
+    "document.review": {ADM: ANY},
+    "review.queue": {ADM: ANY, AUD: ANY},
+}
+LOGGED_IN = "(every signed-in user)"
+DISABLED = "(switched off for everyone)"
+
+# Flask-Admin model views: readers list and view, writers write; inline editing and ajax pickers are off.
+ADMIN_MODEL = {"index_view": {"GET": "admin.read"}, "details_view": {"GET": "admin.read"},
+               "export": {"GET": "admin.read"},
+               "create_view": {"GET": "admin.write", "POST": "admin.write"},
+               "edit_view": {"GET": "admin.write", "POST": "admin.write"},
+               "delete_view": {"POST": "admin.write"}, "action_view": {"POST": "admin.write"},
+               "ajax_lookup": {"GET": DISABLED}, "ajax_update": {"POST": DISABLED}}
 ADMIN_MODELS = ["municipality", "contract", "user", "officerassignment", "tariff", "foreignpopulation", "formversion",
                 "report", "selfdeclaration", "budget", "clawback", "decision", "auditentry"]
-MATRIX = {
+ENDPOINTS = {
     **{f"{model}.{view}": methods for model in ADMIN_MODELS for view, methods in ADMIN_MODEL.items()},
-    "admin.index": {"GET": {ADM, AUD}},
-    "imports.index": {"GET": {ADM}, "POST": {ADM}},
-    "imports.confirm": {"POST": {ADM}},
-    "main.home": {"GET": ALL},
-    "auth.logout": {"POST": ALL},
-    "payouts.runs": {"GET": {ADM, ACC, AUD}, "POST": {ADM}},
-    "payouts.run_detail": {"GET": {ADM, ACC, AUD}},
-    "payouts.run_lines": {"GET": {ADM, ACC, AUD}},
-    "payouts.run_export": {"GET": {ADM, ACC, AUD}},
-    "payouts.recompute": {"POST": {ADM}},
-    "payouts.approve": {"POST": {ACC}},
-    "payouts.book": {"POST": {ACC}},
-    "payouts.line_detail": {"GET": ALL},  # officers: approved lines of their own municipalities only
-    "payouts.municipality_history": {"GET": ALL},  # officers: their own municipalities only
-    "payouts.budget": {"GET": {ADM, ACC, AUD}},
-    "payouts.contributions_export": {"GET": ALL},  # officers: rows of their own municipalities only
-    "portal.queue": {"GET": {ADM, AUD}},
-    "portal.municipality": {"GET": {ADM, ACC, AUD}},
-    "portal.report_edit": {"GET": ALL, "POST": {ADM, OFF}},
-    "portal.report_confirm": {"GET": {ADM, OFF}, "POST": {ADM, OFF}},
-    "portal.report_print": {"GET": ALL},
-    "portal.report_accept": {"POST": {ADM}},
-    "portal.report_return": {"POST": {ADM}},
-    "portal.self_declaration_edit": {"GET": ALL, "POST": {ADM, OFF}},
-    "portal.self_declaration_confirm": {"GET": {ADM, OFF}, "POST": {ADM, OFF}},
-    "portal.self_declaration_print": {"GET": ALL},
-    "portal.self_declaration_accept": {"POST": {ADM}},
-    "portal.self_declaration_return": {"POST": {ADM}},
+    "admin.index": {"GET": "admin.read"},
+    "imports.index": {"GET": "import.run", "POST": "import.run"},
+    "imports.confirm": {"POST": "import.run"},
+    "main.home": {"GET": LOGGED_IN},
+    "auth.logout": {"POST": LOGGED_IN},
+    "payouts.runs": {"GET": "run.read", "POST": "run.prepare"},
+    "payouts.run_detail": {"GET": "run.read"},
+    "payouts.run_lines": {"GET": "run.read"},
+    "payouts.run_export": {"GET": "run.export"},
+    "payouts.recompute": {"POST": "run.prepare"},
+    "payouts.discard": {"POST": "run.prepare"},
+    "payouts.close_year": {"POST": "budget.close"},
+    "payouts.approve": {"POST": "run.approve"},
+    "payouts.book": {"POST": "run.book"},
+    "payouts.line_detail": {"GET": "line.read"},  # officers: approved lines of their own municipalities only
+    "payouts.municipality_history": {"GET": "municipality.read"},  # officers: their own municipalities only
+    "payouts.budget": {"GET": "budget.read"},
+    "payouts.contributions_export": {"GET": "contributions.export"},  # officers: rows of their own only
+    "portal.queue": {"GET": "review.queue"},
+    "portal.municipality": {"GET": "municipality.overview"},
+    "portal.report_edit": {"GET": "document.read", "POST": "document.edit"},
+    "portal.report_confirm": {"GET": "document.submit", "POST": "document.submit"},
+    "portal.report_print": {"GET": "document.read"},
+    "portal.report_accept": {"POST": "document.review"},
+    "portal.report_return": {"POST": "document.review"},
+    "portal.self_declaration_edit": {"GET": "document.read", "POST": "document.edit"},
+    "portal.self_declaration_confirm": {"GET": "document.submit", "POST": "document.submit"},
+    "portal.self_declaration_print": {"GET": "document.read"},
+    "portal.self_declaration_accept": {"POST": "document.review"},
+    "portal.self_declaration_return": {"POST": "document.review"},
 }
+
+
+def allowed_roles(action: str) -> set[str]:
+    """The roles the policy lets through to a route guarded by `action` (records are checked inside)."""
+    if action == LOGGED_IN:
+        return ALL
+    if action == DISABLED:
+        return NONE
+    return set(RIGHTS[action])
+
+
 VALUES = {"municipality_id": "1", "year": "2025", "half": "2", "run_id": "1", "line_id": "1", "filename": "x"}
 
 
@@ -94,12 +142,19 @@ def world(app, make_municipality, make_user):
     return users
 
 
+def test_policy_table_equals_the_expected_rows():
+    """Issue 14: the policy holds exactly these rights; granting one is a line in RIGHTS and its row here."""
+    assert RIGHTS == EXPECTED_RIGHTS
+
+
 def test_every_route_is_in_the_matrix(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - PUBLIC
-    assert endpoints == set(MATRIX), {"missing": endpoints - set(MATRIX), "stale": set(MATRIX) - endpoints}
+    assert endpoints == set(ENDPOINTS), {"missing": endpoints - set(ENDPOINTS), "stale": set(ENDPOINTS) - endpoints}
     for rule in app.url_map.iter_rules():
         if rule.endpoint not in PUBLIC:
-            assert set(MATRIX[rule.endpoint]) == rule.methods - {"HEAD", "OPTIONS"}, rule.endpoint
+            assert set(ENDPOINTS[rule.endpoint]) == rule.methods - {"HEAD", "OPTIONS"}, rule.endpoint
+    named = {action for methods in ENDPOINTS.values() for action in methods.values()} - {LOGGED_IN, DISABLED}
+    assert named <= set(RIGHTS), named - set(RIGHTS)
 
 
 @pytest.mark.parametrize("role", [ADM, OFF, ACC, AUD])
@@ -111,7 +166,7 @@ def test_route_role_matrix(app, client, auth, world, role):
     for rule in rules:
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(_url(rule), method=method, data={})
-            allowed = role in MATRIX[rule.endpoint][method]
+            allowed = role in allowed_roles(ENDPOINTS[rule.endpoint][method])
             status = response.status_code
             assert status != 500, (role, method, rule.endpoint)
             if allowed:

@@ -4,20 +4,19 @@ from datetime import date
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
 
-from auth.guards import roles_required
+from auth.guards import permission_required
+from auth.policy import can, municipality_ids
 from auth.session import REAUTH_MESSAGE, login_is_fresh
 from forms.payouts import PrepareForm, RunActionForm
+from core.calendar import next_payout_date
 from core.formatting import chf
 from models import COMPONENTS, LINE_STATUSES, RUN_STATUSES, Municipality, PayoutLine, PayoutRun, Report, RunPayee
-from payouts.calendar import next_payout_date
 from services import exports, paging, payout_runs, run_views, settings
 from services.errors import DomainError
-from services.responsibility import responsible_ids
 from views.access import get_municipality_or_404
 
 bp = Blueprint("payouts", __name__)
 PAYEES_PER_PAGE = 100
-STAFF = ("admin", "accountant", "auditor")  # the canton's roles; officers see their own lines only
 
 
 def get_run_or_404(run_id: int) -> PayoutRun:
@@ -26,24 +25,18 @@ def get_run_or_404(run_id: int) -> PayoutRun:
 
 def get_line_for_user(run_id: int, line_id: int) -> PayoutLine:
     line = PayoutLine.get_or_none((PayoutLine.id == line_id) & (PayoutLine.run == run_id))
-    if line is None:
-        abort(404)
-    if current_user.role == "officer":
-        allowed = responsible_ids(current_user, date.today())
-        if line.run.status == "draft" or not ({line.municipality_id, line.payee_id} & allowed):
-            abort(404)
-    elif current_user.role not in STAFF:
+    if not can(current_user, "line.read"):
         abort(403)
+    if line is None or not can(current_user, "line.read", line):  # officers: approved lines of their own
+        abort(404)
     return line
 
 
 @bp.route("/runs", methods=("GET", "POST"))
-@roles_required(*STAFF)
+@permission_required("run.read", post="run.prepare")
 def runs():
     form = PrepareForm()
     if form.validate_on_submit():
-        if current_user.role != "admin":
-            abort(403)
         try:
             run = payout_runs.prepare(current_user, form.payout_date.data, date.today())
         except DomainError as exc:
@@ -51,8 +44,6 @@ def runs():
         else:
             flash(f"Lauf per {run.payout_date:%d.%m.%Y} berechnet.", "success")
             return redirect(url_for(".run_detail", run_id=run.id))
-    elif form.is_submitted() and current_user.role != "admin":
-        abort(403)
     runs_ = list(PayoutRun.select().order_by(PayoutRun.payout_date.desc()))
     summaries = payout_runs.run_summaries(runs_)
     return render_template("payouts/runs.html", runs=runs_, summaries=summaries, form=form,
@@ -60,7 +51,7 @@ def runs():
 
 
 @bp.route("/runs/<int:run_id>")
-@roles_required(*STAFF)
+@permission_required("run.read")
 def run_detail(run_id):
     run = get_run_or_404(run_id)
     municipalities = {m.id: m for m in Municipality.select(Municipality.id, Municipality.bfs_nr, Municipality.name)}
@@ -75,7 +66,7 @@ def run_detail(run_id):
 
 
 @bp.route("/runs/<int:run_id>/lines")
-@roles_required(*STAFF)
+@permission_required("run.read")
 def run_lines(run_id):
     run = get_run_or_404(run_id)
     return render_template("payouts/lines.html", run=run, components=COMPONENTS, line_statuses=LINE_STATUSES,
@@ -100,7 +91,7 @@ def _act(run_id, action, message):
 
 
 @bp.route("/runs/<int:run_id>/recompute", methods=("POST",))
-@roles_required("admin")
+@permission_required("run.prepare")
 def recompute(run_id):
     run = get_run_or_404(run_id)
     return _act(run_id, lambda user, _id, _version: payout_runs.prepare(user, run.payout_date, date.today()),
@@ -108,7 +99,7 @@ def recompute(run_id):
 
 
 @bp.route("/runs/<int:run_id>/verwerfen", methods=("POST",))
-@roles_required("admin")
+@permission_required("run.prepare")
 def discard(run_id):
     run = get_run_or_404(run_id)
     form = RunActionForm()
@@ -124,7 +115,7 @@ def discard(run_id):
 
 
 @bp.route("/runs/<int:run_id>/approve", methods=("POST",))
-@roles_required("accountant")
+@permission_required("run.approve")
 def approve(run_id):
     if not login_is_fresh():
         flash(REAUTH_MESSAGE, "warning")
@@ -134,7 +125,7 @@ def approve(run_id):
 
 
 @bp.route("/runs/<int:run_id>/book", methods=("POST",))
-@roles_required("accountant")
+@permission_required("run.book")
 def book(run_id):
     return _act(run_id, lambda user, run_id_, _version: payout_runs.book(user, run_id_),
                 "Lauf als verbucht markiert.")
@@ -152,14 +143,14 @@ def line_detail(run_id, line_id):
 @bp.route("/municipalities/<int:municipality_id>/payouts")
 def municipality_history(municipality_id):
     municipality = get_municipality_or_404(municipality_id)
-    statuses = ("approved", "booked") if current_user.role == "officer" else ("draft", "approved", "booked")
+    statuses = ("draft", "approved", "booked") if can(current_user, "run.read") else ("approved", "booked")
     return render_template("payouts/municipality.html", municipality=municipality,
                            lines=run_views.history(municipality, statuses), components=COMPONENTS,
                            line_statuses=LINE_STATUSES, run_statuses=RUN_STATUSES)
 
 
 @bp.route("/budgets/<int:year>")
-@roles_required(*STAFF)
+@permission_required("budget.read")
 def budget(year):
     if not 2017 <= year <= 2100:
         abort(404)
@@ -167,7 +158,7 @@ def budget(year):
 
 
 @bp.route("/budgets/<int:year>/abschliessen", methods=("POST",))
-@roles_required("admin")
+@permission_required("budget.close")
 def close_year(year):
     if not RunActionForm().validate_on_submit():
         abort(400)
@@ -188,7 +179,7 @@ def _xlsx(data: bytes, filename: str) -> Response:
 
 
 @bp.route("/runs/<int:run_id>/auszahlungsliste.xlsx")
-@roles_required(*STAFF)
+@permission_required("run.export")
 def run_export(run_id):
     run = get_run_or_404(run_id)
     draft = "ENTWURF_" if run.status == "draft" else ""
@@ -196,12 +187,11 @@ def run_export(run_id):
 
 
 @bp.route("/contributions/<int:year>.xlsx")
+@permission_required("contributions.export")
 def contributions_export(year):
     if not 2018 <= year <= 2100:
         abort(404)
-    if current_user.role == "officer":
-        own = responsible_ids(current_user, date.today())
+    own = municipality_ids(current_user, "contributions.export", date.today())
+    if own is not None:  # officers: rows of their own municipalities only
         return _xlsx(exports.contributions(year, own), f"Anhang1_{year}_eigene_Gemeinden.xlsx")
-    if current_user.role not in STAFF:
-        abort(403)
     return _xlsx(exports.contributions(year), f"Anhang1_{year}.xlsx")

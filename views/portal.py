@@ -12,17 +12,17 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from auth.guards import roles_required
+from auth.guards import permission_required
+from auth.policy import can, on_behalf
 from forms.runtime import form_class
-from models import STATUSES, Municipality, Report, SelfDeclaration
-from payouts.calendar import HalfYear, self_declaration_deadline
+from models import Municipality, Report, SelfDeclaration, Status, Submittable
+from core.calendar import HalfYear
 from services import submissions
 from services.errors import DomainError
 from services.portal import municipality_overview, officer_overview
 from views.access import get_municipality_or_404
 
 bp = Blueprint("portal", __name__)
-EDITORS = ("officer", "admin")
 
 
 class ReturnForm(FlaskForm):
@@ -40,15 +40,24 @@ class Target:
     """What a document page is about: one municipality and one period or year."""
 
     municipality: Municipality
-    document: Report | SelfDeclaration
-    title: str
-    deadline: date
+    document: Submittable
     endpoint_args: dict
-    kind: str
 
     @property
     def exists(self) -> bool:
         return self.document.id is not None
+
+    @property
+    def title(self) -> str:
+        return self.document.title
+
+    @property
+    def deadline(self) -> date:
+        return self.document.deadline
+
+    @property
+    def kind(self) -> str:
+        return self.document.kind
 
 
 def report_target(municipality_id: int, year: int, half: int) -> Target:
@@ -63,8 +72,7 @@ def report_target(municipality_id: int, year: int, half: int) -> Target:
         if version is None:
             abort(404)
         report = Report(municipality=municipality, year=year, half=half, form_version=version)
-    return Target(municipality, report, f"Reporting {period.label}", period.deadline,
-                  {"municipality_id": municipality.id, "year": year, "half": half}, "report")
+    return Target(municipality, report, {"municipality_id": municipality.id, "year": year, "half": half})
 
 
 def declaration_target(municipality_id: int, year: int) -> Target:
@@ -78,27 +86,18 @@ def declaration_target(municipality_id: int, year: int) -> Target:
         if version is None:
             abort(404)
         declaration = SelfDeclaration(municipality=municipality, year=year, form_version=version)
-    return Target(municipality, declaration, f"Selbstdeklaration {year}", self_declaration_deadline(year),
-                  {"municipality_id": municipality.id, "year": year}, "self_declaration")
+    return Target(municipality, declaration, {"municipality_id": municipality.id, "year": year})
 
 
 def _endpoint(target: Target, name: str) -> str:
     return url_for(f".{target.kind}_{name}", **target.endpoint_args)
 
 
-def _values(document) -> dict:
-    return document.values if isinstance(document, Report) else document.answers
-
-
-def _rule_errors(target: Target, values: dict, keys: set[str]) -> dict[str, str]:
-    return submissions.report_rule_errors(values, keys) if target.kind == "report" else {}
-
-
 def _edit(target: Target):
     document = target.document
-    if request.method == "POST" and current_user.role not in EDITORS:
+    if request.method == "POST" and not can(current_user, "document.edit"):
         abort(403)
-    editable = current_user.role in EDITORS and document.status in submissions.EDITABLE
+    editable = can(current_user, "document.edit") and document.editable
     if not editable:
         if request.method == "POST":
             flash(submissions.STALE, "error")  # e.g. an old tab posting after submission: nothing is written
@@ -107,17 +106,18 @@ def _edit(target: Target):
     if request.method == "POST":
         form = form_type()
     else:
-        form = form_type(data=_values(document), lock=str(document.version) if target.exists else "")
+        form = form_type(data=document.values, lock=str(document.version) if target.exists else "")
     if request.method == "POST" and form.validate_on_submit():
         values = form.values()
-        errors = _rule_errors(target, values, set(form.field_keys)) if request.form.get("action") == "submit" else {}
+        submitting = request.form.get("action") == "submit"
+        errors = submissions.rule_errors(document, values, set(form.field_keys)) if submitting else {}
         if errors:
             form.add_errors(errors)
         else:
             try:
                 saved = submissions.save_draft(current_user, document, values,
                                                int(form.lock.data) if form.lock.data else None,
-                                               on_behalf=current_user.role == "admin")
+                                               on_behalf=on_behalf(current_user))
             except DomainError as exc:
                 flash(exc.message, "error")
                 return redirect(_endpoint(target, "edit"))
@@ -128,21 +128,21 @@ def _edit(target: Target):
     elif request.method == "POST":
         flash("Bitte die markierten Felder korrigieren.", "error")
     return render_template("portal/form.html", target=target, form=form,
-                           history=submissions.history(document) if target.exists else [])
+                           history=submissions.history(document))
 
 
 def _confirm(target: Target):
     document = target.document
-    if current_user.role not in EDITORS:
+    if not can(current_user, "document.submit"):
         abort(403)
     if not target.exists:
         abort(404)
-    if document.status not in submissions.EDITABLE:
+    if not document.editable:
         flash(submissions.STALE if request.method == "POST" else "Bereits eingereicht.", "info")
         return redirect(_endpoint(target, "edit"))
     form = LockForm(lock=str(document.version))
-    values = _values(document)
-    errors = _rule_errors(target, values, {f.key for f in document.form_version.fields})
+    values = document.values
+    errors = submissions.rule_errors(document, values, {f.key for f in document.form_version.fields})
     if errors:
         flash("Vor dem Einreichen: " + " ".join(errors.values()), "error")
         return redirect(_endpoint(target, "edit"))
@@ -150,15 +150,14 @@ def _confirm(target: Target):
         if not form.validate_on_submit() or not (form.lock.data or "").isdigit():
             abort(400)
         try:
-            submissions.submit(current_user, document, int(form.lock.data), on_behalf=current_user.role == "admin")
+            submissions.submit(current_user, document, int(form.lock.data), on_behalf=on_behalf(current_user))
         except DomainError as exc:
             flash(exc.message, "error")
         else:
             flash(f"{target.title} für {target.municipality.name} eingereicht.", "success")
         return redirect(_endpoint(target, "edit"))
-    preview = submissions.fee_preview(values, HalfYear(document.year, document.half)) if target.kind == "report" else []
     return render_template("portal/confirm.html", target=target, form=form, rows=_rows(document, values),
-                           preview=preview)
+                           preview=submissions.fee_preview(document, values))
 
 
 def _rows(document, values: dict) -> list[tuple[str, object]]:
@@ -175,10 +174,10 @@ def _rows(document, values: dict) -> list[tuple[str, object]]:
 
 def _show(target: Target, print_view: bool = False):
     document = target.document
-    review = current_user.role == "admin" and document.status == "submitted"
-    return render_template("portal/document.html", target=target, document=document, statuses=STATUSES,
-                           rows=_rows(document, _values(document)) if target.exists else [],
-                           history=submissions.history(document) if target.exists else [], print_view=print_view,
+    review = can(current_user, "document.review") and document.status == Status.SUBMITTED
+    return render_template("portal/document.html", target=target, document=document,
+                           rows=_rows(document, document.values) if target.exists else [],
+                           history=submissions.history(document), print_view=print_view,
                            return_form=ReturnForm(lock=str(document.version)) if review else None,
                            accept_form=LockForm(lock=str(document.version)) if review else None)
 
@@ -223,13 +222,13 @@ def report_print(municipality_id, year, half):
 
 
 @bp.route("/gemeinden/<int:municipality_id>/reporting/<int:year>/<int:half>/annehmen", methods=("POST",))
-@roles_required("admin")
+@permission_required("document.review")
 def report_accept(municipality_id, year, half):
     return _review(report_target(municipality_id, year, half), "accept")
 
 
 @bp.route("/gemeinden/<int:municipality_id>/reporting/<int:year>/<int:half>/zurueckweisen", methods=("POST",))
-@roles_required("admin")
+@permission_required("document.review")
 def report_return(municipality_id, year, half):
     return _review(report_target(municipality_id, year, half), "return")
 
@@ -251,29 +250,29 @@ def self_declaration_print(municipality_id, year):
 
 
 @bp.route("/gemeinden/<int:municipality_id>/selbstdeklaration/<int:year>/annehmen", methods=("POST",))
-@roles_required("admin")
+@permission_required("document.review")
 def self_declaration_accept(municipality_id, year):
     return _review(declaration_target(municipality_id, year), "accept")
 
 
 @bp.route("/gemeinden/<int:municipality_id>/selbstdeklaration/<int:year>/zurueckweisen", methods=("POST",))
-@roles_required("admin")
+@permission_required("document.review")
 def self_declaration_return(municipality_id, year):
     return _review(declaration_target(municipality_id, year), "return")
 
 
 @bp.route("/pruefung")
-@roles_required("admin", "auditor")
+@permission_required("review.queue")
 def queue():
-    reports = list(Report.select(Report, Municipality).join(Municipality).where(Report.status == "submitted")
+    reports = list(Report.select(Report, Municipality).join(Municipality).where(Report.status == Status.SUBMITTED)
                    .order_by(Report.submitted_at))
     declarations = list(SelfDeclaration.select(SelfDeclaration, Municipality).join(Municipality)
-                        .where(SelfDeclaration.status == "submitted").order_by(SelfDeclaration.submitted_at))
+                        .where(SelfDeclaration.status == Status.SUBMITTED).order_by(SelfDeclaration.submitted_at))
     return render_template("portal/queue.html", reports=reports, declarations=declarations)
 
 
 @bp.route("/gemeinden/<int:municipality_id>")
-@roles_required("admin", "auditor", "accountant")
+@permission_required("municipality.overview")
 def municipality(municipality_id):
     """One municipality's forms; the admin fills in from here on its behalf."""
     overview = municipality_overview(get_municipality_or_404(municipality_id), date.today())

@@ -1,0 +1,123 @@
+"""Who may do what: one table of actions × roles plus the per-record checks (R12, §6).
+
+Routes (auth/guards.py), admin views, services and templates all ask `can`/`require`; nothing else
+compares role strings. Granting a role a right is one line in RIGHTS (and its row in
+tests/test_security_matrix.py).
+
+A right is either ANY (every record) or OWN (only records of municipalities the user is
+responsible for on the day, R12: their own municipality through an OfficerAssignment, plus the
+members of the contracts their municipality leads). Without a record, `can` answers whether the
+role has the action at all; with one, it also checks the record. Inactive users can do nothing,
+and the auditor (Finanzkontrolle) never holds a write action.
+"""
+from datetime import date
+
+from models import Municipality, PayoutLine
+
+from .errors import PermissionDenied
+from .responsibility import responsible_ids
+
+ADMIN, OFFICER, ACCOUNTANT, AUDITOR = "admin", "officer", "accountant", "auditor"
+ANY, OWN = "any", "own"
+
+RIGHTS: dict[str, dict[str, str]] = {
+    # master data and the admin (Flask-Admin)
+    "admin.read": {ADMIN: ANY, AUDITOR: ANY},
+    "admin.write": {ADMIN: ANY},
+    "import.run": {ADMIN: ANY},
+    # payout runs, lines and budgets (R4–R17)
+    "run.read": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY},
+    "run.prepare": {ADMIN: ANY},
+    "run.approve": {ACCOUNTANT: ANY},
+    "run.book": {ACCOUNTANT: ANY},
+    "run.export": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY},
+    "line.read": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY, OFFICER: OWN},
+    "budget.read": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY},
+    "budget.set": {ADMIN: ANY},
+    "budget.close": {ADMIN: ANY},
+    "clawback.add": {ADMIN: ANY},
+    "decision.add": {ADMIN: ANY},
+    "settings.go_live": {ADMIN: ANY},
+    "contributions.export": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY, OFFICER: OWN},
+    # municipalities, reports and self-declarations (R1–R3, R18–R22)
+    "municipality.read": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY, OFFICER: OWN},
+    "municipality.overview": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY},
+    "portal.overview": {OFFICER: OWN},
+    "document.read": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY, OFFICER: OWN},
+    "document.edit": {ADMIN: ANY, OFFICER: OWN},
+    "document.submit": {ADMIN: ANY, OFFICER: OWN},
+    "document.review": {ADMIN: ANY},
+    "review.queue": {ADMIN: ANY, AUDITOR: ANY},
+}
+WRITES = frozenset({"admin.write", "import.run", "run.prepare", "run.approve", "run.book", "budget.set",
+                    "budget.close", "clawback.add", "decision.add", "settings.go_live", "document.edit",
+                    "document.submit", "document.review"})
+READ_ONLY_ROLES = frozenset({AUDITOR})  # financial control reads everything and changes nothing (§6)
+
+DENIED = "Diese Aktion ist für Ihre Rolle nicht erlaubt."
+NOT_RESPONSIBLE = "Für diese Gemeinde sind Sie an diesem Tag nicht zuständig (R12)."
+
+
+def _check_table() -> None:
+    for action, grants in RIGHTS.items():
+        if action in WRITES and READ_ONLY_ROLES & set(grants):
+            raise AssertionError(f"{action}: read-only roles cannot hold a write action")
+        if set(grants.values()) - {ANY, OWN}:
+            raise AssertionError(f"{action}: scope must be ANY or OWN")
+
+
+_check_table()
+
+
+def scope(user, action: str) -> str | None:
+    """ANY, OWN or None (no right) for an active user; unknown actions are an error, not a silent no."""
+    grants = RIGHTS[action]
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if action in WRITES and user.role in READ_ONLY_ROLES:
+        return None
+    return grants.get(user.role)
+
+
+def _municipality_ids(obj) -> set[int]:
+    """The municipalities a record belongs to: itself, a line's municipality and payee, or `municipality_id`."""
+    if isinstance(obj, int):
+        return {obj}
+    if isinstance(obj, Municipality):
+        return {obj.id}
+    if isinstance(obj, PayoutLine):
+        return {obj.municipality_id, obj.payee_id} - {None}
+    return {obj.municipality_id}
+
+
+def can(user, action: str, obj=None, on: date | None = None) -> bool:
+    """May `user` do `action` (on record `obj`, responsibility judged on day `on`, default today)?"""
+    granted = scope(user, action)
+    if granted is None:
+        return False
+    if obj is None:
+        return True
+    if isinstance(obj, PayoutLine) and not can(user, "run.read") and obj.run.status == "draft":
+        return False  # a draft run is internal to the canton
+    if granted == ANY:
+        return True
+    return bool(_municipality_ids(obj) & responsible_ids(user, on or date.today()))
+
+
+def require(user, action: str, obj=None, on: date | None = None) -> None:
+    """`can`, or raise PermissionDenied (a DomainError) with a German message."""
+    if not can(user, action, obj, on):
+        raise PermissionDenied(NOT_RESPONSIBLE if obj is not None and scope(user, action) else DENIED)
+
+
+def municipality_ids(user, action: str, on: date | None = None) -> set[int] | None:
+    """The municipalities `action` is limited to: None for every one (ANY), else the responsible ones."""
+    granted = scope(user, action)
+    if granted == ANY:
+        return None
+    return responsible_ids(user, on or date.today()) if granted == OWN else set()
+
+
+def on_behalf(user) -> bool:
+    """Whoever edits every municipality's documents acts on the municipality's behalf (logged as such)."""
+    return scope(user, "document.edit") == ANY
