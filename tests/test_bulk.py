@@ -21,7 +21,8 @@ def _run(make_user):
 def _rows(run, municipality, texts, start=0):
     return [(run.id, municipality if i % 2 else municipality.id, municipality.id, "correction", f"P{start + i}",
              None if i % 3 == 0 else i, None if i % 2 else Decimal("12.35"), Decimal(i) + Decimal("0.05"), "payable",
-             "R16", text, None, None) for i, text in enumerate(texts)]
+             "R16", text, None, None, None if i % 2 else -i, None if i % 2 else Decimal("-1.05"), None if i % 2 else i)
+            for i, text in enumerate(texts)]
 
 
 def test_r11_bulk_insert_round_trips_nulls_text_and_money(app, make_municipality, make_user):

@@ -4,6 +4,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import ensure_go_live
 
 from models import TRANSITIONS, FormVersion, Report, SelfDeclaration, Status, StatusChange, User
 from services import payout_runs, submissions
@@ -85,6 +86,7 @@ def test_r6_r8_r9_preview_before_submission_equals_the_run_lines(app, runner):
         result = runner.invoke(args=["import", kind, str(DATA / path)])
         assert result.exit_code == 0, result.output
     admin = User.create(email="admin@test.so.ch", role="admin", name="Admin")
+    ensure_go_live(date(2026, 3, 31))
     run = payout_runs.prepare(admin, date(2026, 3, 31), date(2026, 3, 1))
     reports = list(Report.select())
     assert len(reports) == 4

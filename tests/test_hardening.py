@@ -29,7 +29,7 @@ def test_approving_a_run_needs_a_fresh_login(app, client, auth, make_user):
 
 @pytest.mark.parametrize("url_data", ["iban", "role", "tariff"])
 def test_changing_iban_role_or_tariff_needs_a_fresh_login(app, client, auth, make_municipality, make_user, url_data):
-    muni = make_municipality(bfs_nr=2601, name="Solothurn")
+    muni = make_municipality(bfs_nr=2601, name="Solothurn", iban=None, creditor_number=None)
     other = make_user("accountant", email="konto@so.ch")
     tariff = Tariff.get(Tariff.kind == "fee_first_info")
     requests = {

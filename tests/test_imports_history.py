@@ -92,7 +92,7 @@ def test_historical_reports_are_imported_as_accepted_with_their_form_version(app
     result = _import("reports", REPORT_HEADER + "2601,2021,2,8,3,0,0,2022-01-20\n2601,2023,1,5,1,2,1,2023-08-15\n")
     assert result.ok and result.created == 2, result.errors
     old = Report.get(Report.year == 2021)
-    assert old.status == "accepted" and old.form_version.valid_from == date(2017, 1, 1)
+    assert old.status == "accepted" and old.form_version.valid_from == date(2018, 7, 1)  # R18: 2018-07 version
     assert "integration_interviews" not in old.values and old.count("first_info_interviews") == 8
     assert not old.late
     new = Report.get(Report.year == 2023)

@@ -1,6 +1,7 @@
 """Long lists are paged (issue 8): every item on exactly one page, out-of-range pages show the nearest one."""
 from datetime import date
 
+from conftest import ensure_go_live
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -373,7 +373,7 @@ def fee_cases(draw):
 @settings(max_examples=200, deadline=None)
 @given(fee_cases())
 def test_r6_r8_r9_preview_function_gives_the_run_amounts(case):
-    """The preview's fee_items and the run's lines agree for any counts, period and tariffs (blocked = no amount)."""
+    """The preview's fee_items and the run's lines agree for any counts, period and tariffs (no tariff = not payable)."""
     period, counts_of, tariffs = case
     payout_date = date(period.year, 9, 30) if period.half == 1 else date(period.year + 1, 3, 31)
     run = compute(inputs(payout_date=payout_date, tariffs=tariffs,
@@ -386,4 +386,4 @@ def test_r6_r8_r9_preview_function_gives_the_run_amounts(case):
         line = lines[item.component]
         assert (line.quantity, line.rate) == (item.quantity, item.rate)
         assert line.amount == (item.amount if item.amount is not None else D("0.00"))
-        assert (line.status == "blocked") == (item.tariff is None)
+        assert (line.status == "withheld") == (item.tariff is None)  # R6: not payable, never blocked (issue 13)

@@ -28,6 +28,14 @@ def test_r5_every_tariff_carries_its_legal_reference(app):
     assert all("KRS-GEF-2017/01" in t.reference for t in Tariff.select())
 
 
+def test_r6_report_form_before_2018_07_does_not_ask_for_interpreter_assignments(app):
+    """Issue 13: no interpreter rate before 01.07.2018, so the form of that time has no such field."""
+    before = {f.key for f in FormVersion.valid_on("report", date(2018, 1, 1)).fields}
+    after = {f.key for f in FormVersion.valid_on("report", date(2018, 7, 1)).fields}
+    assert "first_info_interviews" in before and "first_info_interpreter" not in before
+    assert "first_info_interpreter" in after
+
+
 def test_r6_seeded_tariffs_start_on_a_half_year(app):
     assert all((t.valid_from.month, t.valid_from.day) in ((1, 1), (7, 1)) for t in Tariff.select())
 
@@ -45,7 +53,7 @@ def test_r18_report_form_switches_on_2022_01_01(app):
 
 def test_r18_count_fields_are_whole_numbers_with_bounds(app):
     counts = FormField.select().where(FormField.key.endswith("_interviews") | FormField.key.endswith("_interpreter"))
-    assert counts.count() == 6
+    assert counts.count() == 7  # 2017: 1, 2018-07: 2, 2022: 4
     assert all(f.field_type == "integer" and f.min_value == 0 and f.required for f in counts)
 
 
@@ -61,4 +69,4 @@ def test_r21_self_declaration_asks_six_tasks_officer_and_attendance(app):
 
 def test_reference_data_load_is_idempotent(app):
     assert load_reference_data(Actor.cli("test")) == []
-    assert Tariff.select().count() == 5 and FormVersion.select().count() == 3
+    assert Tariff.select().count() == 5 and FormVersion.select().count() == 4

@@ -62,7 +62,7 @@ def run_detail(run_id):
                            issues=run.issues, municipalities=municipalities,
                            statuses=RUN_STATUSES, components=COMPONENTS, line_statuses=LINE_STATUSES,
                            action_form=RunActionForm(version=run.version), go_live=settings.go_live(),
-                           bank=list(run.payees.order_by(RunPayee.name)))
+                           bank={row.payee_id: row for row in run.payees})
 
 
 @bp.route("/runs/<int:run_id>/lines")
