@@ -1,4 +1,6 @@
 """Half-yearly report (Anhang 2) of one municipality (R1, R2, R14, R18–R22)."""
+from datetime import date, timedelta
+
 from peewee import Check, ForeignKeyField, IntegerField
 
 from core.calendar import HalfYear
@@ -37,6 +39,14 @@ class Report(Submittable):
     @property
     def fee_period(self) -> HalfYear:
         return self.period
+
+    @property
+    def opens_on(self) -> date:
+        return self.period.end + timedelta(days=1)
+
+    @property
+    def covers(self) -> tuple[date, date]:
+        return self.period.start, self.period.end
 
     def count(self, key: str) -> int:
         """A payout-relevant count (R18 keys); absent keys count as 0."""

@@ -1,4 +1,6 @@
 """Yearly self-declaration (Anhang 3); "Selbstdeklaration Y" is due 31.01.Y (R3, R21)."""
+from datetime import date
+
 from peewee import Check, ForeignKeyField, IntegerField
 
 from core.calendar import self_declaration_deadline
@@ -28,3 +30,12 @@ class SelfDeclaration(Submittable):
     @property
     def title(self) -> str:
         return f"Selbstdeklaration {self.year}"
+
+    @property
+    def opens_on(self) -> date:
+        """R3: it reports on year Y−1, so it opens on 01.01.Y."""
+        return date(self.year, 1, 1)
+
+    @property
+    def covers(self) -> tuple[date, date]:
+        return date(self.year - 1, 1, 1), date(self.year, 12, 31)

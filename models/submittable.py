@@ -4,6 +4,7 @@ Statuses, their German labels and the allowed transitions are defined here once;
 `SelfDeclaration` add only what differs (period, deadline, title).
 """
 import json
+from datetime import date
 
 from peewee import BooleanField, Check, DateTimeField, ForeignKeyField, IntegerField, TextField
 
@@ -34,6 +35,7 @@ TRANSITIONS = {
     "submit": (Status.EDITABLE, Status.SUBMITTED),
     "accept": ((Status.SUBMITTED,), Status.ACCEPTED),
     "return": ((Status.SUBMITTED,), Status.RETURNED),
+    "reopen": ((Status.ACCEPTED,), Status.RETURNED),  # R15: an accepted report is corrected
 }
 
 
@@ -84,6 +86,16 @@ class Submittable(BaseModel):
     def fee_period(self):
         """The half-year whose fees the document triggers (R8, R9); None when it triggers none."""
         return None
+
+    @property
+    def opens_on(self) -> date:
+        """The first day it may be submitted: after the period it reports on has ended (issue 13)."""
+        raise NotImplementedError
+
+    @property
+    def covers(self) -> tuple[date, date]:
+        """The days an officer must be responsible on (some of) to submit it (R12)."""
+        raise NotImplementedError
 
     @classmethod
     def transition(cls, action: str) -> tuple[tuple[str, ...], str]:

@@ -182,7 +182,8 @@ def approve(user: User, run_id: int, version: int, today: date | None = None) ->
     if run.prepared_by_id == user.id:
         raise DomainError("Vier-Augen-Prinzip: Sie haben diesen Lauf vorbereitet und können ihn nicht freigeben.")
     if run.version != version:
-        raise DomainError("Der Lauf wurde seit Ihrer Ansicht neu berechnet; bitte die aktuelle Fassung prüfen.")
+        raise DomainError("Der Lauf wurde seit Ihrer Ansicht geändert (neu berechnet); bitte die aktuelle Fassung "
+                          "prüfen.")
     blockers = run.issues.get("blockers", [])
     if blockers:
         raise DomainError("Freigabe nicht möglich, es gibt Blocker: " + " | ".join(b["message"] for b in blockers))

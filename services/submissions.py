@@ -5,9 +5,10 @@ column makes a stale or double-clicked post fail instead of overwriting (optimis
 allowed transitions are the table `Submittable.TRANSITIONS`; what differs between report and
 self-declaration (deadline, title, fee period) lives on the models, so nothing here asks for the type.
 """
-from datetime import date
+from datetime import date, timedelta
 
-from auth.policy import require
+from auth.policy import OWN, require, scope
+from auth.responsibility import responsible_during
 from models import FormVersion, Status, StatusChange, Submittable, Tariff, User, db, utcnow
 from core.calendar import HalfYear
 from payouts.inputs import FeeItem
@@ -69,7 +70,7 @@ def declaration_version(year: int) -> FormVersion | None:
 
 
 def _transition(document: Submittable, user: User, action: str, reason: str = "", on_behalf: bool = False,
-                expected_version: int | None = None):
+                expected_version: int | None = None, today: date | None = None):
     """Apply an action of `Submittable.TRANSITIONS` with a conditional UPDATE on (id, version): exactly one of
     concurrent posts wins, and a status the action does not start from is refused (R22)."""
     model = type(document)
@@ -83,7 +84,7 @@ def _transition(document: Submittable, user: User, action: str, reason: str = ""
         before = snapshot(current)
         changes = {"status": to_status, "version": current.version + 1}
         if to_status == Status.SUBMITTED:
-            changes.update(submitted_by=user.id, submitted_at=utcnow(), late=date.today() > current.deadline)
+            changes.update(submitted_by=user.id, submitted_at=utcnow(), late=(today or date.today()) > current.deadline)
         updated = model.update(**changes).where((model.id == current.id) & (model.version == current.version)).execute()
         if updated != 1:
             raise DomainError(STALE)
@@ -124,9 +125,27 @@ def save_draft(user: User, document: Submittable, values: dict, expected_version
         return fresh
 
 
-def submit(user: User, document: Submittable, expected_version: int, on_behalf: bool = False):
+def submit(user: User, document: Submittable, expected_version: int, on_behalf: bool = False,
+           today: date | None = None):
+    """Submit in time and in scope: after the period has ended, within the officer's assignment or contract."""
     require(user, "document.submit", document)
-    return _transition(document, user, "submit", on_behalf=on_behalf, expected_version=expected_version)
+    today = today or date.today()
+    if today < document.opens_on:
+        raise DomainError(f"{document.title} kann erst ab {document.opens_on:%d.%m.%Y} eingereicht werden: "
+                          f"der Zeitraum ist am {document.opens_on - timedelta(days=1):%d.%m.%Y} zu Ende (R1–R3).")
+    if scope(user, "document.submit") == OWN and document.municipality_id not in responsible_during(
+            user, *document.covers):
+        raise DomainError(f"{document.title} von {document.municipality.name} liegt ausserhalb Ihrer Zuständigkeit "
+                          "(Zuordnung als IB oder Zusammenarbeitsvertrag, R12).")
+    return _transition(document, user, "submit", on_behalf=on_behalf, expected_version=expected_version, today=today)
+
+
+def reopen(user: User, document: Submittable, reason: str, expected_version: int | None = None):
+    """The canton opens an accepted document for correction (R15, R22); the next run pays the difference."""
+    require(user, "document.review", document)
+    if not (reason or "").strip():
+        raise DomainError("Bitte begründen, was zu korrigieren ist.", {"reason": ["Bitte eine Begründung angeben."]})
+    return _transition(document, user, "reopen", reason=reason.strip(), expected_version=expected_version)
 
 
 def accept(user: User, document: Submittable, expected_version: int | None = None):
