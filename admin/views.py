@@ -23,6 +23,7 @@ from models import (
 )
 from services import masterdata
 from services.errors import DomainError
+from services.masterdata import CONTRIBUTION_PARTS
 from services.validation import bfs_problem, normalise_iban
 
 from .base import ReadOnlyModelView, SecureModelView
@@ -272,14 +273,18 @@ class ClawbackAdmin(_Decided):
 
 
 class DecisionAdmin(_Decided):
-    column_list = ["kind", "municipality", "report", "decided_on", "reason"]
+    column_list = ["kind", "municipality", "component", "period", "report", "decided_on", "reason"]
     column_labels = {"kind": "Entscheid", **MUNICIPALITY_LABEL, "report": "Reporting",
                      "self_declaration": "Selbstdeklaration", "decided_on": "Entschieden am",
-                     "reason": "Begründung", "decided_by": "Entschieden von", "created_at": "Erfasst"}
-    column_formatters = {**_dates("decided_on"), **_coded("kind", DECISION_KINDS)}
+                     "reason": "Begründung", "decided_by": "Entschieden von", "created_at": "Erfasst",
+                     "component": "Komponente (§4.7, R17)", "period": "Periode (2026-H1 oder 2026)"}
+    column_formatters = {**_dates("decided_on"), **_coded("kind", DECISION_KINDS),
+                         **_coded("component", CONTRIBUTION_PARTS)}
     column_filters = ["kind", Municipality.bfs_nr, "decided_on"]
-    form_columns = ["kind", "municipality", "report", "self_declaration", "decided_on", "reason"]
-    form_select_choices = {"kind": list(DECISION_KINDS.items())}
+    form_columns = ["kind", "municipality", "component", "period", "report", "self_declaration", "decided_on",
+                    "reason"]
+    form_select_choices = {"kind": list(DECISION_KINDS.items()),
+                           "component": [("", "–"), *CONTRIBUTION_PARTS.items()]}
     form_overrides = {"reason": TextAreaField}
 
     def check(self, model, before, after):

@@ -9,7 +9,7 @@ from .decision import DECISION_KINDS, Decision
 from .foreign_population import ForeignPopulation
 from .form_field import FIELD_TYPES, FormField
 from .form_version import FORM_TYPES, FormVersion
-from .invoice import Invoice
+from .invoice import INVOICE_STATES, Invoice
 from .ledger_entry import LedgerEntry
 from .municipality import Municipality
 from .officer_assignment import OfficerAssignment
@@ -54,7 +54,7 @@ ALL_MODELS = [
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
-    "ALL_MODELS", "GO_LIVE", "BaseModel", "MoneyField", "db", "to_decimal", "utcnow",
+    "ALL_MODELS", "GO_LIVE", "INVOICE_STATES", "BaseModel", "MoneyField", "db", "to_decimal", "utcnow",
     "COMPONENTS", "DECISION_KINDS", "FIELD_TYPES", "FORM_TYPES", "LINE_STATUSES", "PAYEES",
     "ROLES", "RUN_STATUSES", "STATUSES", "Status", "Submittable", "TARIFF_KINDS", "TRANSITIONS",
 ]

@@ -1,10 +1,15 @@
 """Invoice for the part of a clawback that exceeds the payout, due after 30 days (R16)."""
+from datetime import date
+
 from peewee import Check, DateField, ForeignKeyField, TextField
 
 from .base import BaseModel, MoneyField
 from .clawback import Clawback
 from .municipality import Municipality
 from .payout_run import PayoutRun
+
+
+INVOICE_STATES = {"open": "offen", "paid": "bezahlt", "overdue": "überfällig"}
 
 
 class Invoice(BaseModel):
@@ -23,3 +28,9 @@ class Invoice(BaseModel):
 
     def __str__(self):
         return f"Rechnung {self.number}"
+
+    def state_on(self, day: date) -> str:
+        """open, paid, or overdue once the due date (30 days after the invoice, §4.7) has passed unpaid."""
+        if self.status == "paid":
+            return "paid"
+        return "overdue" if day > self.due_date else "open"

@@ -86,11 +86,13 @@ ENDPOINTS = {
     "portal.report_print": {"GET": "document.read"},
     "portal.report_accept": {"POST": "document.review"},
     "portal.report_return": {"POST": "document.review"},
+    "portal.report_reopen": {"POST": "document.review"},
     "portal.self_declaration_edit": {"GET": "document.read", "POST": "document.edit"},
     "portal.self_declaration_confirm": {"GET": "document.submit", "POST": "document.submit"},
     "portal.self_declaration_print": {"GET": "document.read"},
     "portal.self_declaration_accept": {"POST": "document.review"},
     "portal.self_declaration_return": {"POST": "document.review"},
+    "portal.self_declaration_reopen": {"POST": "document.review"},
 }
 
 

@@ -10,7 +10,18 @@ from auth.session import REAUTH_MESSAGE, login_is_fresh
 from forms.payouts import PrepareForm, RunActionForm
 from core.calendar import next_payout_date
 from core.formatting import chf
-from models import COMPONENTS, LINE_STATUSES, RUN_STATUSES, Municipality, PayoutLine, PayoutRun, Report, RunPayee
+from models import (
+    COMPONENTS,
+    INVOICE_STATES,
+    LINE_STATUSES,
+    RUN_STATUSES,
+    Invoice,
+    Municipality,
+    PayoutLine,
+    PayoutRun,
+    Report,
+    RunPayee,
+)
 from services import exports, paging, payout_runs, run_views, settings
 from services.errors import DomainError
 from views.access import get_municipality_or_404
@@ -62,7 +73,8 @@ def run_detail(run_id):
                            issues=run.issues, municipalities=municipalities,
                            statuses=RUN_STATUSES, components=COMPONENTS, line_statuses=LINE_STATUSES,
                            action_form=RunActionForm(version=run.version), go_live=settings.go_live(),
-                           bank={row.payee_id: row for row in run.payees})
+                           bank={row.payee_id: row for row in run.payees}, today=date.today(),
+                           invoices=list(run.invoices.order_by(Invoice.number)), invoice_states=INVOICE_STATES)
 
 
 @bp.route("/runs/<int:run_id>/lines")

@@ -175,20 +175,21 @@ def _rows(document, values: dict) -> list[tuple[str, object]]:
 def _show(target: Target, print_view: bool = False):
     document = target.document
     review = can(current_user, "document.review") and document.status == Status.SUBMITTED
+    reopen = can(current_user, "document.review") and document.status == Status.ACCEPTED and not print_view
     return render_template("portal/document.html", target=target, document=document,
                            rows=_rows(document, document.values) if target.exists else [],
                            history=submissions.history(document), print_view=print_view,
-                           return_form=ReturnForm(lock=str(document.version)) if review else None,
-                           accept_form=LockForm(lock=str(document.version)) if review else None)
+                           return_form=ReturnForm(lock=str(document.version)) if review or reopen else None,
+                           accept_form=LockForm(lock=str(document.version)) if review else None, reopen=reopen)
 
 
 def _review(target: Target, action: str):
     document = target.document
     if not target.exists:
         abort(404)
-    form = ReturnForm() if action == "return" else LockForm()
+    form = ReturnForm() if action in ("return", "reopen") else LockForm()
     if not form.validate_on_submit():
-        if action == "return":
+        if action in ("return", "reopen"):
             flash("Bitte angeben, was zu korrigieren ist.", "error")
             return redirect(_endpoint(target, "edit"))
         abort(400)
@@ -197,6 +198,11 @@ def _review(target: Target, action: str):
         if action == "accept":
             submissions.accept(current_user, document, lock)
             flash(f"{target.title} von {target.municipality.name} angenommen.", "success")
+        elif action == "reopen":
+            submissions.reopen(current_user, document, form.reason.data, lock)
+            flash(f"{target.title} von {target.municipality.name} zur Korrektur geöffnet; nach erneuter Annahme "
+                  "zahlt der nächste Lauf die Differenz (R15).", "success")
+            return redirect(_endpoint(target, "edit"))
         else:
             submissions.return_(current_user, document, form.reason.data, lock)
             flash(f"{target.title} von {target.municipality.name} zurückgewiesen.", "success")
@@ -233,6 +239,13 @@ def report_return(municipality_id, year, half):
     return _review(report_target(municipality_id, year, half), "return")
 
 
+@bp.route("/gemeinden/<int:municipality_id>/reporting/<int:year>/<int:half>/korrigieren", methods=("POST",))
+@permission_required("document.review")
+def report_reopen(municipality_id, year, half):
+    """R15: an accepted report is opened for correction; the next run pays or reclaims the difference."""
+    return _review(report_target(municipality_id, year, half), "reopen")
+
+
 @bp.route("/gemeinden/<int:municipality_id>/selbstdeklaration/<int:year>", methods=("GET", "POST"))
 def self_declaration_edit(municipality_id, year):
     return _edit(declaration_target(municipality_id, year))
@@ -259,6 +272,12 @@ def self_declaration_accept(municipality_id, year):
 @permission_required("document.review")
 def self_declaration_return(municipality_id, year):
     return _review(declaration_target(municipality_id, year), "return")
+
+
+@bp.route("/gemeinden/<int:municipality_id>/selbstdeklaration/<int:year>/korrigieren", methods=("POST",))
+@permission_required("document.review")
+def self_declaration_reopen(municipality_id, year):
+    return _review(declaration_target(municipality_id, year), "reopen")
 
 
 @bp.route("/pruefung")
