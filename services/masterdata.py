@@ -240,7 +240,7 @@ def check_contribution_decision(decision) -> None:
             refuse("period", f"{municipality.name} bestand {year} nicht: nichts zu entscheiden.")
         paid = LedgerEntry.select().where((LedgerEntry.municipality == municipality.id) & (LedgerEntry.claim == period)
                                           & (LedgerEntry.component == "base_contribution")).exists()
-    if paid:
+    if paid and decision.kind == "refuse_contribution":
         refuse("period", f"{period} von {municipality.name} ist bereits ausbezahlt: nichts mehr zu verweigern; "
                          "allenfalls eine Rückforderung erfassen (§4.7).")
     if decision.kind == "pay_after_close":
