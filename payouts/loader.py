@@ -54,8 +54,11 @@ def load_base_inputs(year: int) -> inputs.RunInputs:
                             population=_population(reference, reference))
 
 
-def load_inputs(payout_date: date) -> inputs.RunInputs:
-    """Everything a run needs; what was paid comes only from the ledger of approved runs (R7, R14, R15)."""
+def load_inputs(payout_date: date, go_live: date | None = None) -> inputs.RunInputs:
+    """Everything a run needs; what was paid comes only from the ledger of approved runs (R7, R14, R15).
+
+    `go_live` saves its query when the caller has just read it.
+    """
     municipalities = _municipalities()
     tariffs = _tariffs()
     members, heads = defaultdict(list), {}
@@ -70,8 +73,9 @@ def load_inputs(payout_date: date) -> inputs.RunInputs:
     assignments = [inputs.Assignment(a.municipality_id, a.valid_from, a.valid_to)
                    for a in OfficerAssignment.select(OfficerAssignment.municipality, OfficerAssignment.valid_from,
                                                      OfficerAssignment.valid_to)]
-    setting = Setting.get_or_none(Setting.key == GO_LIVE)
-    go_live = date.fromisoformat(setting.value) if setting else None
+    if go_live is None:
+        setting = Setting.get_or_none(Setting.key == GO_LIVE)
+        go_live = date.fromisoformat(setting.value) if setting else None
     first_year = min(go_live or payout_date, payout_date).year - 1
     # Only the half-years and years a run may pay (R4, R14): from go-live on.
     reports = [inputs.Report(id_, municipality_id, HalfYear(year, half), status, late, json.loads(values or "{}"))

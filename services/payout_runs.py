@@ -75,8 +75,11 @@ def run_summary(run: PayoutRun) -> dict:
 STALE_RUN = "Lauf veraltet – bitte neu berechnen: seit der Berechnung hat sich geändert, worauf er beruht."
 
 
-def _check_sequence(payout_date: date, today: date) -> None:
-    """Go-live is set, the date lies on or after it and after the latest approved run; one draft at a time."""
+def _check_sequence(payout_date: date) -> date:
+    """Go-live is set, the date lies on or after it and after the latest approved run; one draft at a time.
+
+    Returns the go-live date (one query for it, one for the runs: preparing stays within its query budget).
+    """
     start = settings.go_live()
     if start is None:
         raise DomainError("Go-live ist nicht gesetzt: zuerst `flask --app app settings go-live DATUM` ausführen "
@@ -84,15 +87,17 @@ def _check_sequence(payout_date: date, today: date) -> None:
     if payout_date < start:
         raise DomainError(f"Der {payout_date:%d.%m.%Y} liegt vor dem Go-live {start:%d.%m.%Y}: frühere Termine "
                           "wurden ausserhalb des Systems abgerechnet.", {"payout_date": ["Nicht vor dem Go-live."]})
-    latest = (PayoutRun.select().where(PayoutRun.status.in_(SETTLED)).order_by(PayoutRun.payout_date.desc()).first())
-    if latest is not None and payout_date <= latest.payout_date:
-        raise DomainError(f"Der Lauf per {latest.payout_date:%d.%m.%Y} ist bereits freigegeben; ein neuer Lauf muss "
+    runs = list(PayoutRun.select(PayoutRun.payout_date, PayoutRun.status).tuples())
+    latest = max((day for day, status in runs if status in SETTLED), default=None)
+    if latest is not None and payout_date <= latest:
+        raise DomainError(f"Der Lauf per {latest:%d.%m.%Y} ist bereits freigegeben; ein neuer Lauf muss "
                           "danach liegen.", {"payout_date": ["Nach dem letzten freigegebenen Lauf."]})
-    other = PayoutRun.select().where((PayoutRun.status == "draft") & (PayoutRun.payout_date != payout_date)).first()
+    other = next((day for day, status in runs if status == "draft" and day != payout_date), None)
     if other is not None:
-        raise DomainError(f"Es gibt bereits einen Entwurf per {other.payout_date:%d.%m.%Y}: bitte diesen freigeben "
+        raise DomainError(f"Es gibt bereits einen Entwurf per {other:%d.%m.%Y}: bitte diesen freigeben "
                           "oder verwerfen, bevor ein anderer Termin berechnet wird.",
                           {"payout_date": ["Nur ein offener Entwurf."]})
+    return start
 
 
 def _iban_ok(value: str | None) -> bool:
@@ -130,8 +135,7 @@ def prepare(user: User, payout_date: date, today: date) -> PayoutRun:
                 state = "freigegeben" if run.status == "approved" else "verbucht"
                 raise DomainError(f"Der Lauf per {payout_date:%d.%m.%Y} ist bereits {state} und wird nicht neu "
                                   "berechnet (R7, R15).")
-            _check_sequence(payout_date, today)
-            inputs = load_inputs(payout_date)
+            inputs = load_inputs(payout_date, go_live=_check_sequence(payout_date))
             result = compute(inputs)
             municipalities = {m.id: m for m in inputs.municipalities}
             result.blockers.extend(_bank_blockers(result, municipalities))
