@@ -3,6 +3,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from core.validity import DatedRange
+
 from .calendar import HalfYear
 
 COUNT_KEYS = ("first_info_interviews", "first_info_interpreter", "integration_interviews", "integration_interpreter")
@@ -20,7 +22,7 @@ BASE_KIND = "base_per_foreign_resident"
 
 
 @dataclass(frozen=True)
-class Municipality:
+class Municipality(DatedRange):
     id: int
     bfs_nr: int
     name: str
@@ -29,18 +31,12 @@ class Municipality:
     successor_id: int | None = None
     organisation_settled_on: date | None = None
 
-    def exists_on(self, day: date) -> bool:
-        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
-
-    def exists_between(self, start: date, end: date) -> bool:
-        return (self.valid_from is None or self.valid_from <= end) and (self.valid_to is None or self.valid_to >= start)
-
     def __str__(self):
         return f"{self.bfs_nr} {self.name}"
 
 
 @dataclass(frozen=True)
-class Tariff:
+class Tariff(DatedRange):
     id: int
     kind: str
     amount: Decimal
@@ -48,19 +44,16 @@ class Tariff:
     valid_to: date | None
     reference: str
 
-    def valid_on(self, day: date) -> bool:
-        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
-
 
 @dataclass(frozen=True)
-class Membership:
+class Membership(DatedRange):
     municipality_id: int
     valid_from: date
     valid_to: date | None
 
 
 @dataclass(frozen=True)
-class Contract:
+class Contract(DatedRange):
     id: int
     reference: str
     lead_id: int
@@ -71,7 +64,7 @@ class Contract:
 
 
 @dataclass(frozen=True)
-class Assignment:
+class Assignment(DatedRange):
     municipality_id: int
     valid_from: date
     valid_to: date | None

@@ -1,6 +1,4 @@
 """All-or-nothing imports with upsert on the natural key and an error per bad row (issue 3)."""
-from datetime import date
-
 from models import Contract, ContractMember, ForeignPopulation, Municipality, OfficerAssignment, User, db
 
 from . import tabular
@@ -8,7 +6,7 @@ from .audit import Actor, record, record_created, snapshot
 from .errors import DomainError
 from .import_history import REPORT_COUNTS, parse_report, parse_self_declaration, write_reports, write_self_declarations
 from .import_rows import IMPORT_REASON, ImportResult, checked, parse_rows, upsert
-from .masterdata import check_contract, check_officer_assignment, check_population
+from .masterdata import check_contract, check_officer_assignment, check_population, first_overlap
 from .validation import bfs_problem, email_problem, normalise_iban, successor_problem, validity_problem
 
 KINDS = {
@@ -235,8 +233,7 @@ def _write_contracts(parsed, actor, result):
         start = min(item["valid_from"] for _, item in rows)
         ends = [item["valid_to"] for _, item in rows]
         end = None if None in ends else max(ends)
-        existing = next((c for c in Contract.select().where(Contract.lead == lead.id)
-                         if c.valid_from <= (end or date.max) and start <= (c.valid_to or date.max)), None)
+        existing = first_overlap(Contract.select().where(Contract.lead == lead.id), start, end)
         values = {"lead": lead.id, "payee": payees.pop(), "valid_from": start, "valid_to": end,
                   "reference": existing.reference if existing else f"Vertrag {lead.name} ab {start:%d.%m.%Y}"}
         if existing:

@@ -45,8 +45,7 @@ class FeePreview:
 
 def fee_preview(values: dict, period: HalfYear) -> list[FeePreview]:
     """What the report will trigger at the tariffs valid on the period's first day (R6, R8, R9)."""
-    tariffs = {t.kind: t for t in Tariff.select().where(
-        (Tariff.valid_from <= period.start) & (Tariff.valid_to.is_null() | (Tariff.valid_to >= period.start)))}
+    tariffs = {t.kind: t for t in Tariff.select().where(Tariff.covering(period.start))}
     preview = []
     for key, kind, _rule, label in FEE_COMPONENTS.values():
         quantity = int(values.get(key) or 0)
