@@ -7,15 +7,22 @@ from core.validity import DatedRange
 
 from .calendar import HalfYear
 
-COUNT_KEYS = ("first_info_interviews", "first_info_interpreter", "integration_interviews", "integration_interpreter")
+# The payout-relevant report fields (R18): defined here only; forms, imports and seed data use these names.
+FIRST_INFO_INTERVIEWS = "first_info_interviews"
+FIRST_INFO_INTERPRETER = "first_info_interpreter"
+INTEGRATION_INTERVIEWS = "integration_interviews"
+INTEGRATION_INTERPRETER = "integration_interpreter"
+COUNT_KEYS = (FIRST_INFO_INTERVIEWS, FIRST_INFO_INTERPRETER, INTEGRATION_INTERVIEWS, INTEGRATION_INTERPRETER)
+INTERPRETED_INTERVIEWS = {FIRST_INFO_INTERPRETER: FIRST_INFO_INTERVIEWS,  # R20: assignments per interview kind
+                          INTEGRATION_INTERPRETER: INTEGRATION_INTERVIEWS}
 
 # component -> (report count key, tariff kind, rule, German label)
 FEE_COMPONENTS = {
-    "case_first_info": ("first_info_interviews", "fee_first_info", "R8", "Erstinformationsgespräche"),
-    "case_integration": ("integration_interviews", "fee_integration", "R8", "Integrationsgespräche"),
-    "interpreter_first_info": ("first_info_interpreter", "fee_interpreter_first_info", "R9",
+    "case_first_info": (FIRST_INFO_INTERVIEWS, "fee_first_info", "R8", "Erstinformationsgespräche"),
+    "case_integration": (INTEGRATION_INTERVIEWS, "fee_integration", "R8", "Integrationsgespräche"),
+    "interpreter_first_info": (FIRST_INFO_INTERPRETER, "fee_interpreter_first_info", "R9",
                                "Dolmetscheinsätze bei Erstinformationsgesprächen"),
-    "interpreter_integration": ("integration_interpreter", "fee_interpreter_integration", "R9",
+    "interpreter_integration": (INTEGRATION_INTERPRETER, "fee_interpreter_integration", "R9",
                                 "Dolmetscheinsätze bei Integrationsgesprächen"),
 }
 BASE_KIND = "base_per_foreign_resident"

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from models import FormVersion, Report, StatusChange, Tariff, User, db, utcnow
 from payouts.calendar import HalfYear, self_declaration_deadline
-from payouts.inputs import FEE_COMPONENTS
+from payouts.inputs import FEE_COMPONENTS, INTEGRATION_INTERVIEWS, INTERPRETED_INTERVIEWS
 
 from .audit import Actor, record, snapshot
 from .errors import DomainError
@@ -22,13 +22,12 @@ STALE = ("Das Formular wurde inzwischen geändert oder eingereicht (z. B. in ein
 def report_rule_errors(values: dict, keys: set[str]) -> dict[str, str]:
     """R19 and R20 across fields; empty when the values may be submitted."""
     errors = {}
-    if "integration_confirmation" in keys and int(values.get("integration_interviews") or 0) > 0 \
+    if "integration_confirmation" in keys and int(values.get(INTEGRATION_INTERVIEWS) or 0) > 0 \
             and values.get("integration_confirmation") is not True:
         errors["integration_confirmation"] = ("Bei Integrationsgesprächen ist die Bestätigung nötig, dass sie durch "
                                               "start.integration geführt und für den Kanton nachprüfbar sind (R19).")
-    over = [(interpreter, interviews) for interpreter, interviews in (
-        ("first_info_interpreter", "first_info_interviews"), ("integration_interpreter", "integration_interviews"))
-        if int(values.get(interpreter) or 0) > int(values.get(interviews) or 0)]
+    over = [(interpreter, interviews) for interpreter, interviews in INTERPRETED_INTERVIEWS.items()
+            if int(values.get(interpreter) or 0) > int(values.get(interviews) or 0)]
     if over and "interpreter_justification" in keys and not str(values.get("interpreter_justification") or "").strip():
         errors["interpreter_justification"] = ("Es gibt mehr Dolmetscheinsätze als Gespräche: bitte schriftlich "
                                                "begründen (R20).")
