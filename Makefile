@@ -1,24 +1,37 @@
-# Two commands for a fresh machine: `make run` and `make test`.
+# Two commands for a fresh machine: `make run` and `make test`. Both install from the lock files,
+# so every machine gets exactly the versions the tests passed with (`make lock` refreshes them).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DB_FILE := instance/start_integration.db
 HOST ?= 127.0.0.1
 PORT ?= 5000
+PIP_VERSION := 26.3
+PIP_TOOLS_VERSION := 7.6.2
+LOCK := requirements.lock
+TEST_LOCK := requirements-test.lock
+# The project itself is installed without its dependencies and without build isolation:
+# both come from the lock (setuptools included), never from a fresh resolution.
+INSTALL_PROJECT := $(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-find-links \
+	--no-emit-index-url --build-deps-for wheel --build-deps-for editable
 
-.PHONY: run test install install-test bench clean
+.PHONY: run test install install-test bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet pip==$(PIP_VERSION)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.installed: $(LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(INSTALL_PROJECT)
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e ".[test]"
-	touch $@
+$(VENV)/.installed-test: $(TEST_LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(TEST_LOCK)
+	$(INSTALL_PROJECT)
+	$(BIN)/pip check
+	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -38,6 +51,15 @@ test: install-test
 
 bench: install-test
 	$(BIN)/python bench/run.py
+
+# Resolve pyproject.toml into the two lock files, keeping existing pins where they still fit
+# (`make lock LOCK_ARGS=--upgrade` takes the newest versions the ranges allow, `LOCK_ARGS="-P flask"`
+# one package); the test lock is constrained by the runtime lock, so both pin the same versions.
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet pip-tools==$(PIP_TOOLS_VERSION)
+	$(COMPILE) $(LOCK_ARGS) -o $(LOCK) pyproject.toml
+	$(COMPILE) $(LOCK_ARGS) --extra test -c $(LOCK) -o $(TEST_LOCK) pyproject.toml
+	rm -f $(VENV)/.installed $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -7,13 +7,13 @@ from flask_login import current_user
 from admin import init_admin
 from auth.service import load_user
 from auth.session import enforce_session_limits
-from auth.views import bp as auth_bp
+from views.auth import bp as auth_bp
 from cli import register_cli
 from config import StartupError, build_config, load_secret_key
 from extensions import babel, csrf, limiter, login_manager
 from models import db
 from models.database import DatabaseUnavailable, check_connection, make_database
-from services import formatting
+from core import formatting
 from views.errors import register_error_handlers
 from views.main import bp as main_bp
 from views.payouts import bp as payouts_bp

@@ -16,6 +16,7 @@ from forms.fields import CHFField
 from models import MoneyField, db
 from services.audit import Actor, record, snapshot
 from services.errors import DomainError
+from services.overview import admin_overview
 
 INTEGRITY_MESSAGE = ("Speichern nicht möglich: der Datensatz verletzt eine Regel der Datenbank "
                      "(doppelter Schlüssel oder noch verwendet).")
@@ -41,7 +42,6 @@ class SecureIndexView(AdminIndexView):
 
     @expose("/")
     def index(self):
-        from services.overview import admin_overview
 
         return self.render("admin/index.html", overview=admin_overview(date.today()))
 

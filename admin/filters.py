@@ -5,6 +5,8 @@ from flask import has_request_context
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter
 from flask_admin.model.filters import BaseIntFilter
 
+from models import Contract, ContractMember
+
 
 class ActiveInYearFilter(BaseIntFilter, BasePeeweeFilter):
     """Rows whose validity range touches the given year (R26: lists of a year)."""
@@ -30,8 +32,6 @@ class ContractFilter(BasePeeweeFilter):
         super().__init__(column, name)
 
     def get_options(self, view):
-        from models import Contract
-
         if not has_request_context():
             return None  # the admin is built before the database exists; options load per request
         return [(str(c.id), c.reference) for c in Contract.select().order_by(Contract.reference)]
@@ -40,8 +40,6 @@ class ContractFilter(BasePeeweeFilter):
         return str(value).isdigit()
 
     def apply(self, query, value):
-        from models import Contract, ContractMember
-
         leads = Contract.select(Contract.lead).where(Contract.id == int(value))
         members = ContractMember.select(ContractMember.municipality).where(ContractMember.contract == int(value))
         return query.where(self.column.in_(leads) | self.column.in_(members))

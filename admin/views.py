@@ -7,6 +7,7 @@ from markupsafe import Markup
 from wtforms import HiddenField, TextAreaField, ValidationError
 from wtforms.validators import Optional
 
+from core.formatting import chf, date_ch
 from models import (
     DECISION_KINDS,
     FIELD_TYPES,
@@ -15,12 +16,13 @@ from models import (
     ROLES,
     STATUSES,
     TARIFF_KINDS,
+    ContractMember,
+    FormField,
     Municipality,
     User,
 )
 from services import masterdata
 from services.errors import DomainError
-from services.formatting import chf, date_ch
 from services.validation import bfs_problem, normalise_iban
 
 from .base import ReadOnlyModelView, SecureModelView
@@ -166,8 +168,6 @@ class ContractAdmin(SecureModelView):
     audit_related = ("members",)
 
     def __init__(self, model, *args, **kwargs):
-        from models import ContractMember
-
         self.column_filters = [ActiveInYearFilter(model)]
         self.inline_models = [_inline(ContractMember, ["municipality", "valid_from", "valid_to"],
                                       {**MUNICIPALITY_LABEL, **VALIDITY_LABELS})]
@@ -218,8 +218,6 @@ class FormVersionAdmin(SecureModelView):
     deletable = False  # superseded by a new version, never deleted (R18)
 
     def __init__(self, model, *args, **kwargs):
-        from models import FormField
-
         self.inline_models = [_inline(
             FormField,
             ["position", "key", "label", "help", "field_type", "required", "min_value", "max_value", "choices"],
@@ -231,8 +229,6 @@ class FormVersionAdmin(SecureModelView):
         super().__init__(model, *args, **kwargs)
 
     def check(self, model, before, after):
-        from models import FormField
-
         for field in FormField.select().where(FormField.form_version == model.id):
             if field.field_type not in FIELD_TYPES:
                 raise DomainError(f"Feld {field.key}: unbekannter Feldtyp «{field.field_type}» "

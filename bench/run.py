@@ -19,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import xlsxwriter
+from openpyxl import load_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -28,6 +29,7 @@ from auth.passwords import hash_password  # noqa: E402
 from bench.latency import GUNICORN, PASSWORD, SECRET, latency  # noqa: E402
 from bench.synthetic import build  # noqa: E402
 from models import Municipality, PayoutLine, User, db  # noqa: E402
+from models.database import make_database  # noqa: E402
 from models.querycount import count_queries  # noqa: E402
 from models.schema import upgrade  # noqa: E402
 from services import exports, payout_runs  # noqa: E402
@@ -82,8 +84,6 @@ def raw_payout_list(rows_payees, rows_details) -> bytes:
 
 def reset(url: str) -> None:
     if url.startswith("postgresql"):
-        from models.database import make_database
-
         database = make_database(url)
         database.connect()
         database.execute_sql("DROP SCHEMA public CASCADE")
@@ -115,8 +115,6 @@ def scenario(url: str, scale: int) -> dict:
         tracemalloc.stop()
         results["anhang1"] = measure(lambda: exports.contributions(2026))
         book = exports.payout_list(run)
-        from openpyxl import load_workbook
-
         workbook = load_workbook(io.BytesIO(book), read_only=True)
         payees = [list(r) for r in workbook.worksheets[0].iter_rows(values_only=True)]
         details = [list(r) for r in workbook.worksheets[1].iter_rows(values_only=True)]

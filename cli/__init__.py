@@ -14,7 +14,7 @@ from services import backup, exports, payout_runs, tabular
 from services.audit import Actor
 from services.demo import demo_logins, seed_demo
 from services.errors import DomainError
-from services.formatting import chf, number
+from core.formatting import chf, number
 from services.imports import KINDS, run_import
 from services.reference_data import load_reference_data
 from services.users import create_user, set_password

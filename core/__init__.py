@@ -1,1 +1,1 @@
-"""Plain-Python helpers at the bottom of the layers: no Flask, no peewee; every package may import them."""
+"""Plain-Python building blocks below every other layer (no Flask, no peewee): de-CH formatting, validity ranges."""

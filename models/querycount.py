@@ -1,6 +1,7 @@
 """Count the SQL statements a block of code sends (query-count tests and benchmarks, issue 8)."""
 from contextlib import contextmanager
 
+from . import bulk
 from .base import db
 
 
@@ -16,8 +17,6 @@ class QueryCounter:
 @contextmanager
 def count_queries():
     """Wrap the bound database's execute_sql for the duration of the block (not thread-safe by design)."""
-    from . import bulk
-
     database = db.obj
     original, original_copy = database.execute_sql, bulk.copy
     counter = QueryCounter()

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
-from services.formatting import chf, number
+from core.formatting import chf, number
 
 from .calendar import HalfYear, base_contribution_year, fee_period, periods_between
 from .inputs import (

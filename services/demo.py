@@ -7,6 +7,7 @@ from models import (
     ContractMember,
     FormVersion,
     Municipality,
+    PayoutRun,
     Report,
     SelfDeclaration,
     StatusChange,
@@ -18,6 +19,7 @@ from payouts.inputs import COUNT_KEYS
 from .audit import Actor, record, snapshot
 from .errors import DomainError
 from .imports import run_import
+from .payout_runs import prepare
 from .users import create_user
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -77,10 +79,6 @@ def seed_demo(production: bool) -> list[str]:
 
 def _demo_run() -> list[str]:
     """A draft run per 31.03.2026, so the accountant and financial control have something to look at."""
-    from models import PayoutRun
-
-    from .payout_runs import prepare
-
     if PayoutRun.select().where(PayoutRun.payout_date == date(2026, 3, 31)).exists():
         return []
     run = prepare(User.get(User.email == "admin@demo.so.ch"), date(2026, 3, 31), date(2026, 3, 31))

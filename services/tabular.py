@@ -4,6 +4,8 @@ import io
 import re
 from datetime import date, datetime
 
+from openpyxl import load_workbook
+
 from .errors import DomainError
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -43,8 +45,6 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, d
 
 
 def _read_xlsx(data: bytes):
-    from openpyxl import load_workbook
-
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for broken files

@@ -2,13 +2,12 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from auth.redirects import safe_next
+from auth.service import authenticate
+from auth.session import start_session
 from extensions import limiter
 from forms.auth import LoginForm
 from services.users import end_sessions
-
-from .redirects import safe_next
-from .service import authenticate
-from .session import start_session
 
 bp = Blueprint("auth", __name__)
 
