@@ -4,10 +4,6 @@ from datetime import date
 from models import Contract, ContractMember, Municipality, OfficerAssignment
 
 
-def _active(model, day: date):
-    return (model.valid_from <= day) & (model.valid_to.is_null() | (model.valid_to >= day))
-
-
 def responsible_ids(user, day: date) -> set[int]:
     """The ids of `responsible_municipalities`, for access checks (one query)."""
     return {m.id for m in responsible_municipalities(user, day)}
@@ -17,10 +13,10 @@ def responsible_municipalities(user, day: date) -> list[Municipality]:
     """Their own municipalities, plus the members of contracts their municipality leads on `day`."""
     own = (Municipality.select(Municipality.id)
            .join(OfficerAssignment)
-           .where((OfficerAssignment.user == user) & _active(OfficerAssignment, day)))
+           .where((OfficerAssignment.user == user) & OfficerAssignment.covering(day)))
     members = (ContractMember.select(ContractMember.municipality)
                .join(Contract)
-               .where(Contract.lead.in_(own) & _active(Contract, day) & _active(ContractMember, day)))
+               .where(Contract.lead.in_(own) & Contract.covering(day) & ContractMember.covering(day)))
     return list(Municipality.select()
                 .where(Municipality.id.in_(own) | Municipality.id.in_(members))
                 .order_by(Municipality.name))
