@@ -19,9 +19,7 @@ class ActiveInYearFilter(BaseIntFilter, BasePeeweeFilter):
         return str(value).strip().isdigit() and 1900 <= int(value) <= 2100
 
     def apply(self, query, value):
-        start, end = date(int(value), 1, 1), date(int(value), 12, 31)
-        return query.where((self.model.valid_from.is_null() | (self.model.valid_from <= end))
-                           & (self.model.valid_to.is_null() | (self.model.valid_to >= start)))
+        return query.where(self.model.overlapping(date(int(value), 1, 1), date(int(value), 12, 31)))
 
     def operation(self):
         return "="

@@ -1,7 +1,8 @@
 """Dated flat rate with its legal reference (R5–R7)."""
-from peewee import SQL, Check, DateField, TextField
+from peewee import Check, TextField
 
 from .base import BaseModel, MoneyField
+from .dated import Dated, validity_check, validity_fields
 
 TARIFF_KINDS = {
     "fee_first_info": "Fallpauschale Erstinformationsgespräch",
@@ -12,15 +13,14 @@ TARIFF_KINDS = {
 }
 
 
-class Tariff(BaseModel):
+class Tariff(Dated, BaseModel):
     kind = TextField(constraints=[Check("kind IN ('" + "','".join(TARIFF_KINDS) + "')")])
     amount = MoneyField(constraints=[Check("amount >= 0")])
-    valid_from = DateField()
-    valid_to = DateField(null=True)
+    valid_from, valid_to = validity_fields()
     reference = TextField()
 
     class Meta:
-        constraints = [SQL("CHECK (valid_to IS NULL OR valid_to >= valid_from)")]
+        constraints = [validity_check()]
         indexes = ((("kind", "valid_from"), True),)
 
     def __str__(self):

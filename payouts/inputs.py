@@ -5,23 +5,31 @@ from datetime import date
 from decimal import Decimal
 
 from core.calendar import HalfYear
+from core.validity import DatedRange
 
-COUNT_KEYS = ("first_info_interviews", "first_info_interpreter", "integration_interviews", "integration_interpreter")
+# The payout-relevant report fields (R18): defined here only; forms, imports and seed data use these names.
+FIRST_INFO_INTERVIEWS = "first_info_interviews"
+FIRST_INFO_INTERPRETER = "first_info_interpreter"
+INTEGRATION_INTERVIEWS = "integration_interviews"
+INTEGRATION_INTERPRETER = "integration_interpreter"
+COUNT_KEYS = (FIRST_INFO_INTERVIEWS, FIRST_INFO_INTERPRETER, INTEGRATION_INTERVIEWS, INTEGRATION_INTERPRETER)
+INTERPRETED_INTERVIEWS = {FIRST_INFO_INTERPRETER: FIRST_INFO_INTERVIEWS,  # R20: assignments per interview kind
+                          INTEGRATION_INTERPRETER: INTEGRATION_INTERVIEWS}
 
 # component -> (report count key, tariff kind, rule, German label)
 FEE_COMPONENTS = {
-    "case_first_info": ("first_info_interviews", "fee_first_info", "R8", "Erstinformationsgespräche"),
-    "case_integration": ("integration_interviews", "fee_integration", "R8", "Integrationsgespräche"),
-    "interpreter_first_info": ("first_info_interpreter", "fee_interpreter_first_info", "R9",
+    "case_first_info": (FIRST_INFO_INTERVIEWS, "fee_first_info", "R8", "Erstinformationsgespräche"),
+    "case_integration": (INTEGRATION_INTERVIEWS, "fee_integration", "R8", "Integrationsgespräche"),
+    "interpreter_first_info": (FIRST_INFO_INTERPRETER, "fee_interpreter_first_info", "R9",
                                "Dolmetscheinsätze bei Erstinformationsgesprächen"),
-    "interpreter_integration": ("integration_interpreter", "fee_interpreter_integration", "R9",
+    "interpreter_integration": (INTEGRATION_INTERPRETER, "fee_interpreter_integration", "R9",
                                 "Dolmetscheinsätze bei Integrationsgesprächen"),
 }
 BASE_KIND = "base_per_foreign_resident"
 
 
 @dataclass(frozen=True)
-class Municipality:
+class Municipality(DatedRange):
     id: int
     bfs_nr: int
     name: str
@@ -32,18 +40,12 @@ class Municipality:
     creditor_number: str | None = None  # bank data: part of what an approval re-checks (issue 13)
     iban: str | None = None
 
-    def exists_on(self, day: date) -> bool:
-        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
-
-    def exists_between(self, start: date, end: date) -> bool:
-        return (self.valid_from is None or self.valid_from <= end) and (self.valid_to is None or self.valid_to >= start)
-
     def __str__(self):
         return f"{self.bfs_nr} {self.name}"
 
 
 @dataclass(frozen=True)
-class Tariff:
+class Tariff(DatedRange):
     id: int
     kind: str
     amount: Decimal
@@ -51,19 +53,16 @@ class Tariff:
     valid_to: date | None
     reference: str
 
-    def valid_on(self, day: date) -> bool:
-        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
-
 
 @dataclass(frozen=True)
-class Membership:
+class Membership(DatedRange):
     municipality_id: int
     valid_from: date
     valid_to: date | None
 
 
 @dataclass(frozen=True)
-class Contract:
+class Contract(DatedRange):
     id: int
     reference: str
     lead_id: int
@@ -74,7 +73,7 @@ class Contract:
 
 
 @dataclass(frozen=True)
-class Assignment:
+class Assignment(DatedRange):
     municipality_id: int
     valid_from: date
     valid_to: date | None

@@ -71,12 +71,12 @@ class _Index:
 
     def tariff(self, kind: str, day: date) -> Tariff | None:
         """R6: the tariff valid on the first day of the period."""
-        valid = [t for t in self.tariffs[kind] if t.valid_on(day)]
+        valid = [t for t in self.tariffs[kind] if t.covers(day)]
         return max(valid, key=lambda t: t.valid_from) if valid else None
 
     def contract_on(self, municipality_id: int, day: date) -> Contract | None:
         for contract, member in self.memberships[municipality_id]:
-            if member.valid_from <= day and (member.valid_to is None or day <= member.valid_to):
+            if member.covers(day):
                 return contract
         return None
 
@@ -104,8 +104,7 @@ class _Index:
         reasons = []
         if unit.organisation_settled_on is None or unit.organisation_settled_on > settled_by:
             reasons.append(f"Organisation von {unit.name} nicht geregelt (R12 a)")
-        if not any(a.valid_from <= end and (a.valid_to is None or a.valid_to >= start)
-                   for a in self.assignments[unit.id]):
+        if not any(a.overlaps(start, end) for a in self.assignments[unit.id]):
             reasons.append(f"{unit.name} hatte keine/n aktive/n Integrationsbeauftragte/n (R12 b)")
         return reasons
 
@@ -174,7 +173,7 @@ def _fees(index: _Index, lines, blockers, withheld) -> None:
     current = window[-1] if window else None
     for period in window:
         for muni in inp.municipalities:
-            if not muni.exists_between(period.start, period.end):
+            if not muni.overlaps(period.start, period.end):
                 continue
             report = index.reports.get((muni.id, period))
             if report is None or report.status in ("draft", "returned"):
@@ -298,7 +297,7 @@ def _base_year(index: _Index, year: int, lines, blockers, withheld) -> None:
     tariff = index.tariff(BASE_KIND, start)
     claim = str(year)
     for muni in inp.municipalities:
-        if not muni.exists_between(start, end) or (muni.id, "base_contribution", claim) in index.ledger:
+        if not muni.overlaps(start, end) or (muni.id, "base_contribution", claim) in index.ledger:
             continue
         contract = index.contract_on(muni.id, start)
         unit = index.municipalities[contract.lead_id] if contract else muni
@@ -362,9 +361,9 @@ def _base_count(index: _Index, muni: Municipality, reference: date, year: int):
     Interpretation: the circular pays per resident of the territory; Anhang 1 for 2026 shows
     Kriegstetten with the sum of Kriegstetten, Halten and Oekingen of 31.12.2024.
     """
-    sources = [muni] if muni.exists_on(reference) else []
+    sources = [muni] if muni.covers(reference) else []
     sources += [p for p in index.predecessors[muni.id]
-                if p.exists_on(reference) and p.valid_to is not None and p.valid_to < date(year, 1, 1)]
+                if p.covers(reference) and p.valid_to is not None and p.valid_to < date(year, 1, 1)]
     missing = [m.name for m in sources if (m.id, reference) not in index.population]
     if not sources:
         missing = [muni.name]
@@ -386,7 +385,7 @@ def yearly_contributions(inp: RunInputs, year: int) -> list[tuple[Municipality, 
     reference = date(year - 2, 12, 31)
     rows = []
     for muni in sorted(inp.municipalities, key=lambda m: m.bfs_nr):
-        if not muni.exists_between(date(year, 1, 1), date(year, 12, 31)):
+        if not muni.overlaps(date(year, 1, 1), date(year, 12, 31)):
             continue
         count, _parts, missing = _base_count(index, muni, reference, year)
         if missing:

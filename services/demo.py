@@ -16,6 +16,7 @@ from models import (
     User,
     db,
 )
+from payouts.inputs import COUNT_KEYS
 
 from . import settings
 from .audit import Actor, record, snapshot
@@ -110,8 +111,7 @@ def _demo_reports(actor: Actor) -> list[str]:
                             status=Status.ACCEPTED, is_demo=True, submitted_by=admin,
                             submitted_at=datetime(2025 + half - 1, 7 if half == 1 else 1, 20, 9, 0))
             report.values = {
-                "first_info_interviews": fi + half, "first_info_interpreter": fi_int,
-                "integration_interviews": ig, "integration_interpreter": ig_int,
+                **dict(zip(COUNT_KEYS, (fi + half, fi_int, ig, ig_int), strict=True)),
                 "integration_confirmation": bool(ig), "remarks": "Demodaten (erfunden)",
             }
             report.save()

@@ -169,8 +169,7 @@ def contributions(year: int, municipality_ids: set[int] | None = None) -> bytes:
     sheet.total(1, "Total", {3: count_total, 4: amount_total})
     tariffs = _Sheet(book, f"Tarife {year}", ["Tarif", "Betrag", "Gültig ab", "Gültig bis", "Rechtsgrundlage"],
                      [46, 12, 12, 12, 60], formats)
-    for tariff in Tariff.select().where((Tariff.valid_from <= date(year, 12, 31))
-                                        & (Tariff.valid_to.is_null() | (Tariff.valid_to >= date(year, 1, 1))))\
+    for tariff in Tariff.select().where(Tariff.overlapping(date(year, 1, 1), date(year, 12, 31)))\
             .order_by(Tariff.kind, Tariff.valid_from):
         tariffs.write([TARIFF_KINDS[tariff.kind], tariff.amount, tariff.valid_from, tariff.valid_to, tariff.reference])
     tariffs.close_table()

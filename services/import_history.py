@@ -2,14 +2,12 @@
 from collections import defaultdict
 from datetime import date, datetime
 
-from models import FormField, FormVersion, Municipality, Report, SelfDeclaration, Status
 from core.calendar import HalfYear, self_declaration_deadline
+from models import FormField, FormVersion, Municipality, Report, SelfDeclaration, Status
+from payouts.inputs import COUNT_KEYS, INTEGRATION_INTERVIEWS
 
 from . import tabular
 from .import_rows import upsert, version_on
-
-REPORT_COUNTS = ["first_info_interviews", "first_info_interpreter", "integration_interviews",
-                 "integration_interpreter"]
 
 
 def parse_report(row):
@@ -21,7 +19,7 @@ def parse_report(row):
         raise tabular.CellError(f"year: {item['year']} liegt ausserhalb 2017–2100.")
     if item["half"] not in (1, 2):
         raise tabular.CellError("half: 1 (1. Halbjahr) oder 2 (2. Halbjahr).")
-    for key in REPORT_COUNTS:
+    for key in COUNT_KEYS:
         item[key] = tabular.integer(row.get(key), key)
         if item[key] > 100_000:
             raise tabular.CellError(f"{key}: {item[key]} ist unplausibel gross (höchstens 100’000).")
@@ -55,14 +53,14 @@ def write_reports(parsed, actor, result):
         if muni is None:
             continue
         keys = keys_of[version.id]
-        extra = [k for k in REPORT_COUNTS if item[k] and k not in keys]
+        extra = [k for k in COUNT_KEYS if item[k] and k not in keys]
         if extra:
             result.errors.append((line, f"{', '.join(extra)}: gibt es in der Formularversion «{version.name}» "
                                         "nicht (Integrationsgespräche erst ab 2022, R18)."))
             continue
-        report_values = {k: item[k] for k in REPORT_COUNTS if k in keys}
+        report_values = {k: item[k] for k in COUNT_KEYS if k in keys}
         if "integration_confirmation" in keys:
-            report_values["integration_confirmation"] = item["integration_interviews"] > 0
+            report_values["integration_confirmation"] = item[INTEGRATION_INTERVIEWS] > 0
         report = Report(values_json="{}")
         report.values = report_values
         key = (muni.id, item["year"], item["half"])

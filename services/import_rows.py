@@ -79,5 +79,5 @@ def checked(line, result, check, instance):
 
 
 def version_on(versions, day):
-    valid = [v for v in versions if v.valid_from <= day and (v.valid_to is None or day <= v.valid_to)]
+    valid = [v for v in versions if v.covers(day)]
     return max(valid, key=lambda v: v.valid_from) if valid else None

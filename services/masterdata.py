@@ -6,6 +6,7 @@ a DomainError rolls the whole write back. Rules: R6, R10, R12, R13, R18, R26 (is
 import re
 from datetime import date
 
+from core.validity import overlaps
 from models import (
     Budget,
     Clawback,
@@ -30,12 +31,14 @@ from core.calendar import HalfYear
 from .errors import DomainError
 from .validation import bfs_problem, successor_problem, validity_problem
 
-FAR_FUTURE = date(9999, 12, 31)
 
+def first_overlap(query, start: date, end: date | None):
+    """The earliest row of `query` (over a dated model) valid on a day of [start, end], or None.
 
-def overlaps(a_from: date, a_to: date | None, b_from: date, b_to: date | None) -> bool:
-    """True when two closed date ranges (open end = None) share at least one day."""
-    return a_from <= (b_to or FAR_FUTURE) and b_from <= (a_to or FAR_FUTURE)
+    The one overlap check of master data: the checks below and the contract import use it.
+    """
+    model = query.model
+    return query.where(model.overlapping(start, end)).order_by(model.valid_from).first()
 
 
 def _range(valid_from: date, valid_to: date | None) -> str:
@@ -115,10 +118,10 @@ def check_tariff(tariff: Tariff) -> None:
         refuse("amount", "Der Betrag muss 0 oder grösser sein.")
     if not (tariff.reference or "").strip():
         refuse("reference", "Bitte die Rechtsgrundlage angeben (Ziffer und Änderung, R5).")
-    for other in Tariff.select().where((Tariff.kind == tariff.kind) & (Tariff.id != tariff.id)):
-        if overlaps(tariff.valid_from, tariff.valid_to, other.valid_from, other.valid_to):
-            refuse("valid_from", f"Überschneidet sich mit dem Tarif {_range(other.valid_from, other.valid_to)} "
-                                "derselben Art; zuerst dessen Gültigkeit beenden.")
+    others = Tariff.select().where((Tariff.kind == tariff.kind) & (Tariff.id != tariff.id))
+    if other := first_overlap(others, tariff.valid_from, tariff.valid_to):
+        refuse("valid_from", f"Überschneidet sich mit dem Tarif {_range(other.valid_from, other.valid_to)} "
+                            "derselben Art; zuerst dessen Gültigkeit beenden.")
 
 
 def check_population(count: ForeignPopulation) -> None:
@@ -144,11 +147,10 @@ def check_form_version(version: FormVersion, before: dict | None = None, after: 
     """
     if problem := validity_problem(version.valid_from, version.valid_to):
         refuse("valid_to", problem)
-    for other in FormVersion.select().where((FormVersion.form_type == version.form_type)
-                                            & (FormVersion.id != version.id)):
-        if overlaps(version.valid_from, version.valid_to, other.valid_from, other.valid_to):
-            refuse("valid_from", f"Überschneidet sich mit «{other.name}» "
-                                f"({_range(other.valid_from, other.valid_to)}); zuerst deren Gültigkeit beenden.")
+    others = FormVersion.select().where((FormVersion.form_type == version.form_type) & (FormVersion.id != version.id))
+    if other := first_overlap(others, version.valid_from, version.valid_to):
+        refuse("valid_from", f"Überschneidet sich mit «{other.name}» "
+                            f"({_range(other.valid_from, other.valid_to)}); zuerst deren Gültigkeit beenden.")
     fields = list(FormField.select().where(FormField.form_version == version.id))
     keys = [f.key for f in fields]
     if len(keys) != len(set(keys)):
@@ -181,14 +183,14 @@ def check_officer_assignment(assignment: OfficerAssignment) -> None:
         refuse("user", f"{user.email} hat nicht die Rolle Integrationsbeauftragte/r.")
     if problem := validity_problem(assignment.valid_from, assignment.valid_to):
         refuse("valid_to", problem)
-    for other in OfficerAssignment.select().where(
+    others = OfficerAssignment.select().where(
         (OfficerAssignment.user == assignment.user_id)
         & (OfficerAssignment.municipality == assignment.municipality_id)
         & (OfficerAssignment.id != assignment.id)
-    ):
-        if overlaps(assignment.valid_from, assignment.valid_to, other.valid_from, other.valid_to):
-            refuse("valid_from", f"Es gibt schon eine Zuordnung {_range(other.valid_from, other.valid_to)} "
-                                "für diese Person und Gemeinde.")
+    )
+    if other := first_overlap(others, assignment.valid_from, assignment.valid_to):
+        refuse("valid_from", f"Es gibt schon eine Zuordnung {_range(other.valid_from, other.valid_to)} "
+                            "für diese Person und Gemeinde.")
 
 
 def check_text(field: str, value: str | None, label: str) -> None:
@@ -236,7 +238,7 @@ def check_contribution_decision(decision) -> None:
                                           & (LedgerEntry.claim == period)
                                           & (LedgerEntry.component != "base_contribution")).exists()
     else:
-        if not municipality.exists_between(date(year, 1, 1), date(year, 12, 31)):
+        if not municipality.overlaps(date(year, 1, 1), date(year, 12, 31)):
             refuse("period", f"{municipality.name} bestand {year} nicht: nichts zu entscheiden.")
         paid = LedgerEntry.select().where((LedgerEntry.municipality == municipality.id) & (LedgerEntry.claim == period)
                                           & (LedgerEntry.component == "base_contribution")).exists()

@@ -59,21 +59,20 @@ def admin_overview(today: date) -> dict:
     for year, half, status, number in rows:
         grouped.setdefault((year, half), {})[status] = number
     period_status = [
-        PeriodStatus(p, sum(1 for m in municipalities if m.exists_between(p.start, p.end)),
+        PeriodStatus(p, sum(1 for m in municipalities if m.overlaps(p.start, p.end)),
                      grouped.get((p.year, p.half), {}))
         for p in reversed(periods)
     ]
     active = {a.municipality_id for a in OfficerAssignment.select(OfficerAssignment.municipality).where(
-        (OfficerAssignment.valid_from <= today)
-        & (OfficerAssignment.valid_to.is_null() | (OfficerAssignment.valid_to >= today)))}
-    without_officer = [m for m in municipalities if m.is_valid_on(today) and m.id not in active]
+        OfficerAssignment.covering(today))}
+    without_officer = [m for m in municipalities if m.covers(today) and m.id not in active]
     payout = next_payout_date(today)
     base_year = payout.year if payout.month == 3 else payout.year + 1
     reference = date(base_year - 2, 12, 31)
     counted = {p.municipality_id for p in ForeignPopulation.select(ForeignPopulation.municipality)
                .where(ForeignPopulation.reference_date == reference)}
     missing_counts = [m for m in municipalities
-                      if m.exists_between(date(base_year, 1, 1), date(base_year, 12, 31))
+                      if m.overlaps(date(base_year, 1, 1), date(base_year, 12, 31))
                       and not _counted(m, reference, counted, municipalities)]
     return {
         "counts": counts,
@@ -89,7 +88,7 @@ def _counted(muni: Municipality, reference: date, counted: set[int], municipalit
     """R26: a municipality created after the reference date is covered by its predecessors' counts."""
     if muni.id in counted:
         return True
-    if muni.is_valid_on(reference):
+    if muni.covers(reference):
         return False
     predecessors = [m for m in municipalities if m.successor_id == muni.id]
     return bool(predecessors) and all(p.id in counted for p in predecessors)

@@ -6,6 +6,12 @@ from datetime import date
 from decimal import Decimal
 
 from models import FormField, FormVersion, Tariff, db
+from payouts.inputs import (
+    FIRST_INFO_INTERPRETER,
+    FIRST_INFO_INTERVIEWS,
+    INTEGRATION_INTERPRETER,
+    INTEGRATION_INTERVIEWS,
+)
 
 from .audit import Actor, record, snapshot
 
@@ -27,16 +33,16 @@ TARIFFS = [
 
 COUNT = {"field_type": "integer", "required": True, "min_value": 0, "max_value": 100000}
 FIRST_INFO_FIELDS = [
-    dict(key="first_info_interviews", label="Anzahl Erstinformationsgespräche",
+    dict(key=FIRST_INFO_INTERVIEWS, label="Anzahl Erstinformationsgespräche",
          help="Gespräche mit Einzelpersonen oder Familien zählen je einmal (§4.3.2).", **COUNT),
-    dict(key="first_info_interpreter", label="Dolmetscheinsätze bei Erstinformationsgesprächen",
+    dict(key=FIRST_INFO_INTERPRETER, label="Dolmetscheinsätze bei Erstinformationsgesprächen",
          help="Nur über HEKS Linguadukt bestellte Einsätze (§4.3.1).", **COUNT),
 ]
 INTEGRATION_FIELDS = [
-    dict(key="integration_interviews", label="Anzahl Integrationsgespräche",
+    dict(key=INTEGRATION_INTERVIEWS, label="Anzahl Integrationsgespräche",
          help="Gespräche bei Integrationsbedarf, geführt durch Verantwortliche von start.integration.",
          **COUNT),
-    dict(key="integration_interpreter", label="Dolmetscheinsätze bei Integrationsgesprächen",
+    dict(key=INTEGRATION_INTERPRETER, label="Dolmetscheinsätze bei Integrationsgesprächen",
          help="Nur über HEKS Linguadukt bestellte Einsätze (§4.3.1).", **COUNT),
     dict(key="integration_confirmation", field_type="yes_no", required=False,
          label="Bestätigung Integrationsgespräche",

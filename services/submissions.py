@@ -9,9 +9,9 @@ from datetime import date, timedelta
 
 from auth.policy import OWN, require, scope
 from auth.responsibility import responsible_during
-from models import FormVersion, Status, StatusChange, Submittable, Tariff, User, db, utcnow
 from core.calendar import HalfYear
-from payouts.inputs import FeeItem
+from models import FormVersion, Status, StatusChange, Submittable, Tariff, User, db, utcnow
+from payouts.inputs import INTEGRATION_INTERVIEWS, INTERPRETED_INTERVIEWS, FeeItem
 from payouts.rules import fee_items
 
 from .audit import Actor, record, snapshot
@@ -25,13 +25,12 @@ STALE = ("Das Formular wurde inzwischen geändert oder eingereicht (z. B. in ein
 def report_rule_errors(values: dict, keys: set[str]) -> dict[str, str]:
     """R19 and R20 across fields; empty when the values may be submitted."""
     errors = {}
-    if "integration_confirmation" in keys and int(values.get("integration_interviews") or 0) > 0 \
+    if "integration_confirmation" in keys and int(values.get(INTEGRATION_INTERVIEWS) or 0) > 0 \
             and values.get("integration_confirmation") is not True:
         errors["integration_confirmation"] = ("Bei Integrationsgesprächen ist die Bestätigung nötig, dass sie durch "
                                               "start.integration geführt und für den Kanton nachprüfbar sind (R19).")
-    over = [(interpreter, interviews) for interpreter, interviews in (
-        ("first_info_interpreter", "first_info_interviews"), ("integration_interpreter", "integration_interviews"))
-        if int(values.get(interpreter) or 0) > int(values.get(interviews) or 0)]
+    over = [(interpreter, interviews) for interpreter, interviews in INTERPRETED_INTERVIEWS.items()
+            if int(values.get(interpreter) or 0) > int(values.get(interviews) or 0)]
     if over and "interpreter_justification" in keys and not str(values.get("interpreter_justification") or "").strip():
         errors["interpreter_justification"] = ("Es gibt mehr Dolmetscheinsätze als Gespräche: bitte schriftlich "
                                                "begründen (R20).")
@@ -56,8 +55,7 @@ def fee_preview(document: Submittable, values: dict | None = None) -> list[FeeIt
     if period is None:
         return []
     values = document.values if values is None else values
-    tariffs = {t.kind: t for t in Tariff.select().where(
-        (Tariff.valid_from <= period.start) & (Tariff.valid_to.is_null() | (Tariff.valid_to >= period.start)))}
+    tariffs = {t.kind: t for t in Tariff.select().where(Tariff.covering(period.start))}
     return fee_items(lambda key: int(values.get(key) or 0), period, lambda kind, _day: tariffs.get(kind))
 
 

@@ -5,6 +5,8 @@ from datetime import date, timedelta
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from core.validity import covers
+
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -45,8 +47,6 @@ def successor_problem(predecessor_valid_to: date | None, successor_valid_from: d
     if predecessor_valid_to is None:
         return "Eine Nachfolgegemeinde setzt ein Gültigkeitsende (aufgehoben per) voraus."
     first_day = predecessor_valid_to + timedelta(days=1)
-    if (successor_valid_from and successor_valid_from > first_day) or (
-        successor_valid_to and successor_valid_to < first_day
-    ):
+    if not covers(successor_valid_from, successor_valid_to, first_day):
         return f"Die Nachfolgegemeinde muss ab dem {first_day:%d.%m.%Y} gültig sein."
     return None

@@ -379,7 +379,7 @@ def test_r6_r8_r9_preview_function_gives_the_run_amounts(case):
     run = compute(inputs(payout_date=payout_date, tariffs=tariffs,
                          reports=[report(1, 1, period.year, period.half, *counts_of.values())]))
     lines = {line.component: line for line in run.lines if line.report_id == 1}
-    valid = {t.kind: t for t in tariffs if t.valid_on(period.start)}  # what the preview's query returns
+    valid = {t.kind: t for t in tariffs if t.covers(period.start)}  # what the preview's query returns
     items = fee_items(lambda key: counts_of[key], period, lambda kind, _day: valid.get(kind))
     assert set(lines) == {item.component for item in items}
     for item in items:
