@@ -109,9 +109,7 @@ def load_reference_data(actor: Actor) -> list[str]:
             # a version starting that day, or an older one already covering it (a database seeded before
             # the 2018 version existed keeps its own versions: admin-maintained data is never rewritten)
             exists = FormVersion.select().where(
-                (FormVersion.form_type == form_type) & (FormVersion.valid_from <= valid_from)
-                & (FormVersion.valid_to.is_null() | (FormVersion.valid_to >= valid_from))
-            ).exists()
+                (FormVersion.form_type == form_type) & FormVersion.covering(valid_from)).exists()
             if exists:
                 continue
             version = FormVersion.create(form_type=form_type, name=name, valid_from=valid_from,
