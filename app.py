@@ -8,13 +8,13 @@ from admin import init_admin
 from auth.guards import template_helpers
 from auth.service import load_user
 from auth.session import enforce_session_limits
-from views.auth import bp as auth_bp
 from cli import register_cli
 from config import StartupError, build_config, load_secret_key
+from core import formatting
 from extensions import babel, csrf, limiter, login_manager
 from models import db
 from models.database import DatabaseUnavailable, check_connection, make_database
-from core import formatting
+from views.auth import bp as auth_bp
 from views.errors import register_error_handlers
 from views.main import bp as main_bp
 from views.payouts import bp as payouts_bp

@@ -39,7 +39,8 @@ class ImportView(BaseView):
             data = form.file.data.read()
             filename = form.file.data.filename or "upload"
             try:
-                result = run_import(form.kind.data, filename, data, Actor.of(current_user, fresh=login_is_fresh()), dry_run=True)
+                result = run_import(form.kind.data, filename, data, Actor.of(current_user, fresh=login_is_fresh()),
+                                    dry_run=True)
             except DomainError as exc:
                 form.file.errors.append(exc.message)
                 return self.render("admin/import.html", form=form, labels=KIND_LABELS)

@@ -4,6 +4,7 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
+from core.calendar import HalfYear, periods_between
 from models import (
     Clawback,
     Contract,
@@ -17,7 +18,6 @@ from models import (
     User,
     db,
 )
-from core.calendar import HalfYear, periods_between
 from services import settings
 from services.audit import Actor
 

@@ -8,13 +8,13 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from core.formatting import chf, number
 from models import RUN_STATUSES, Municipality, PayoutRun, RunPayee, db
 from models.schema import upgrade
 from services import backup, decisions, exports, payout_runs, settings, tabular
 from services.audit import Actor
 from services.demo import demo_logins, seed_demo
 from services.errors import DomainError
-from core.formatting import chf, number
 from services.imports import KINDS, run_import
 from services.reference_data import load_reference_data
 from services.users import create_user, set_password

@@ -8,7 +8,6 @@ from .clawback import Clawback
 from .municipality import Municipality
 from .payout_run import PayoutRun
 
-
 INVOICE_STATES = {"open": "offen", "paid": "bezahlt", "overdue": "überfällig"}
 
 

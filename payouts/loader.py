@@ -5,6 +5,7 @@ from datetime import date
 
 from peewee import JOIN, fn
 
+from core.calendar import HalfYear, fee_period
 from models import (
     GO_LIVE,
     Budget,
@@ -26,7 +27,6 @@ from models import (
 )
 
 from . import inputs
-from core.calendar import HalfYear, fee_period
 
 SETTLED_RUNS = ("approved", "booked")
 

@@ -6,6 +6,7 @@ a DomainError rolls the whole write back. Rules: R6, R10, R12, R13, R18, R26 (is
 import re
 from datetime import date
 
+from core.calendar import HalfYear
 from core.validity import overlaps
 from models import (
     Budget,
@@ -26,7 +27,6 @@ from models import (
     Tariff,
     User,
 )
-from core.calendar import HalfYear
 
 from .errors import DomainError
 from .validation import bfs_problem, successor_problem, validity_problem

@@ -4,6 +4,7 @@ from datetime import date
 
 from peewee import Select, fn
 
+from core.calendar import HalfYear, next_payout_date
 from models import (
     AuditEntry,
     Clawback,
@@ -19,7 +20,6 @@ from models import (
     User,
     db,
 )
-from core.calendar import HalfYear, next_payout_date
 
 
 @dataclass

@@ -3,8 +3,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from auth.responsibility import responsible_municipalities
-from models import STATUSES, Contract, ContractMember, Municipality, OfficerAssignment, Report, SelfDeclaration, Status
 from core.calendar import HalfYear, periods_between, self_declaration_deadline
+from models import STATUSES, Contract, ContractMember, Municipality, OfficerAssignment, Report, SelfDeclaration, Status
 
 OPEN = "open"  # no document yet
 STATE_LABELS = {OPEN: "offen", **STATUSES}

@@ -12,9 +12,9 @@ from extensions import limiter
 from models import Contract, ContractMember, Municipality, OfficerAssignment, User, db
 from models.database import DatabaseUnavailable, check_connection, make_database
 from models.schema import upgrade
+from services import payout_runs
 from services.audit import Actor
 from services.reference_data import load_reference_data
-from services import payout_runs
 from services.settings import go_live as go_live_date
 from services.settings import set_go_live
 

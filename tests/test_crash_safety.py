@@ -10,8 +10,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from bench.synthetic import build
 from conftest import approve
+
+from bench.synthetic import build
 from models import AuditEntry, ForeignPopulation, Invoice, Municipality, PayoutRun, db
 from services import payout_runs
 

@@ -5,8 +5,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from peewee import IntegrityError
 from conftest import approve, ensure_go_live
+from peewee import IntegrityError
 
 from models import (
     AuditEntry,

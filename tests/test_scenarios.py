@@ -15,6 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from core.calendar import HalfYear
 from models import (
     Clawback,
     Decision,
@@ -30,7 +31,6 @@ from models import (
     Tariff,
     User,
 )
-from core.calendar import HalfYear
 from services import exports, payout_runs, settings, submissions
 from services.audit import Actor
 from services.errors import DomainError

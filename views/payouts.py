@@ -7,9 +7,9 @@ from flask_login import current_user, logout_user
 from auth.guards import permission_required
 from auth.policy import can, municipality_ids
 from auth.session import REAUTH_MESSAGE, login_is_fresh
-from forms.payouts import PrepareForm, RunActionForm
 from core.calendar import next_payout_date
 from core.formatting import chf
+from forms.payouts import PrepareForm, RunActionForm
 from models import (
     COMPONENTS,
     INVOICE_STATES,
@@ -20,7 +20,6 @@ from models import (
     PayoutLine,
     PayoutRun,
     Report,
-    RunPayee,
 )
 from services import exports, paging, payout_runs, run_views, settings
 from services.errors import DomainError

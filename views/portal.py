@@ -14,9 +14,9 @@ from wtforms.validators import InputRequired, Length
 
 from auth.guards import permission_required
 from auth.policy import can, on_behalf
+from core.calendar import HalfYear
 from forms.runtime import form_class
 from models import Municipality, Report, SelfDeclaration, Status, Submittable
-from core.calendar import HalfYear
 from services import submissions
 from services.errors import DomainError
 from services.portal import municipality_overview, officer_overview
