@@ -33,8 +33,8 @@ class SelfDeclaration(Submittable):
 
     @property
     def opens_on(self) -> date:
-        """R3: it reports on year Y−1, so it opens on 01.01.Y."""
-        return date(self.year, 1, 1)
+        """R3: it reports on year Y−1 and may be filed during that year (the circular sets only the deadline)."""
+        return date(self.year - 1, 1, 1)
 
     @property
     def covers(self) -> tuple[date, date]:
