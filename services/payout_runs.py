@@ -159,17 +159,23 @@ def prepare(user: User, payout_date: date, today: date) -> PayoutRun:
     return run
 
 
+def _run_in(run_id: int, status: str, message: str) -> PayoutRun:
+    run = PayoutRun.get_or_none(PayoutRun.id == run_id)
+    if run is None or run.status != status:
+        raise DomainError(message)
+    return run
+
+
 def discard(user: User, run_id: int) -> None:
     """Drop a draft (its lines and payees go with it); audited. Approved runs are never discarded."""
     require(user, "run.prepare")
     with db.atomic():
-        run = PayoutRun.get_or_none(PayoutRun.id == run_id)
-        if run is None or run.status != "draft":
-            raise DomainError("Nur ein Entwurf kann verworfen werden.")
+        run = _run_in(run_id, "draft", "Nur ein Entwurf kann verworfen werden.")
         before = snapshot(run)
         PayoutLine.delete().where(PayoutLine.run == run.id).execute()
         RunPayee.delete().where(RunPayee.run == run.id).execute()
-        PayoutRun.delete().where((PayoutRun.id == run.id) & (PayoutRun.status == "draft")).execute()
+        if PayoutRun.delete().where((PayoutRun.id == run.id) & (PayoutRun.status == "draft")).execute() != 1:
+            raise DomainError("Der Lauf wurde inzwischen freigegeben; nichts verworfen.")
         record(Actor.of(user), "delete", model="PayoutRun", record_id=run.id, before=before,
                reason=f"Entwurf per {run.payout_date:%d.%m.%Y} verworfen")
 
@@ -239,9 +245,7 @@ def _create_invoices(actor: Actor, user: User, run: PayoutRun, today: date) -> N
 def book(user: User, run_id: int) -> PayoutRun:
     require(user, "run.book")
     with db.atomic():
-        run = PayoutRun.get_or_none(PayoutRun.id == run_id)
-        if run is None or run.status != "approved":
-            raise DomainError("Nur freigegebene Läufe können als verbucht markiert werden.")
+        run = _run_in(run_id, "approved", "Nur freigegebene Läufe können als verbucht markiert werden.")
         before = snapshot(run)
         changed = (PayoutRun.update(status="booked", booked_by=user.id, booked_at=utcnow(),
                                     version=PayoutRun.version + 1)
