@@ -23,11 +23,12 @@ def _declaration(muni, year=2026):
 
 
 def test_r22_transition_table_is_data_on_the_base():
-    """draft/returned → submitted → accepted | returned, and nothing else."""
+    """draft/returned → submitted → accepted | returned, accepted → returned for a correction (R15), nothing else."""
     assert TRANSITIONS == {
         "submit": (("draft", "returned"), "submitted"),
         "accept": (("submitted",), "accepted"),
         "return": (("submitted",), "returned"),
+        "reopen": (("accepted",), "returned"),
     }
     with pytest.raises(KeyError):
         Report.transition("approve")

@@ -189,3 +189,19 @@ def test_r16_invoice_state_turns_overdue_after_30_days(app, make_municipality, m
     assert (invoice.number, invoice.amount, invoice.invoice_date) == ("RE-2026-0001", Decimal("300.00"),
                                                                       date(2026, 4, 2))
     assert [invoice.state_on(day) for day in (date(2026, 5, 2), date(2026, 5, 3))] == ["open", "overdue"]
+
+
+def test_r15_admin_reopens_an_accepted_report_with_a_reason_officer_cannot(app, client, auth, make_municipality,
+                                                                           make_user):
+    muni = _town(make_municipality, make_user)
+    report = _report(muni, 2025, 2, 3)
+    url = f"/gemeinden/{muni.id}/reporting/2025/2/korrigieren"
+    auth.login("officer")
+    assert client.post(url, data={"lock": str(report.version), "reason": "x"}).status_code in (403, 404)
+    auth.logout()
+    auth.login("admin")
+    client.post(url, data={"lock": str(report.version), "reason": ""})
+    assert Report.get_by_id(report.id).status == "accepted"  # no reason, nothing changed
+    response = client.post(url, data={"lock": str(report.version), "reason": "Zahl der Gespräche prüfen"})
+    assert response.status_code == 302 and Report.get_by_id(report.id).status == "returned"
+    assert [c.reason for c in Report.get_by_id(report.id).history()] == ["Zahl der Gespräche prüfen"]
