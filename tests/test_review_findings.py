@@ -49,3 +49,29 @@ def test_r17_a_year_is_not_closed_before_its_last_regular_run(app, make_municipa
     _report(muni, 2026, 2, 1)
     approve(accountant, payout_runs.prepare(admin, date(2027, 3, 31), date(2027, 3, 31)))
     assert payout_runs.close_year(admin, 2026).surplus == Decimal("4400.00")
+
+
+def _closed_2025(make_municipality, make_user):
+    muni = _town(make_municipality, make_user)
+    admin, accountant = make_user("admin", email="closer@so.ch"), make_user("accountant")
+    ensure_go_live(date(2026, 3, 31))
+    payout_runs.set_budget(admin, 2025, Decimal("5000.00"))
+    _report(muni, 2025, 2, 2)
+    approve(accountant, payout_runs.prepare(admin, date(2026, 3, 31), date(2026, 3, 31)))
+    return payout_runs.close_year(admin, 2025)
+
+
+def test_r17_admin_form_cannot_change_or_delete_a_closed_years_budget(app, client, auth, make_municipality,
+                                                                      make_user):
+    """`budgets set` refuses a closed year, but /admin/budget/edit changed its credit (surplus 4'600 recorded
+    against a credit now 9'000), and /admin/budget/delete removed the closed year, so its late claims were paid
+    again without a decision. Both must be refused with a German message, nothing written."""
+    budget = _closed_2025(make_municipality, make_user)
+    auth.login("admin")
+    response = client.post(f"/admin/budget/edit/?id={budget.id}", data={"year": "2025", "credit": "9000.00"},
+                           follow_redirects=True)
+    assert "abgeschlossen" in response.get_data(as_text=True)
+    assert Budget.get_by_id(budget.id).credit == Decimal("5000.00")
+    response = client.post("/admin/budget/delete/", data={"id": str(budget.id)}, follow_redirects=True)
+    assert "abgeschlossen" in response.get_data(as_text=True)
+    assert Budget.get_or_none(Budget.id == budget.id) is not None
