@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from conftest import approve, ensure_go_live
 
-from models import AuditEntry, Budget, ForeignPopulation, FormVersion, Invoice, Report
-from services import payout_runs
+from models import AuditEntry, Budget, Decision, ForeignPopulation, FormVersion, Invoice, Report, User
+from services import masterdata, payout_runs, submissions
 from services.errors import DomainError
 
 
@@ -90,3 +90,24 @@ def test_r16_clawback_without_credit_is_invoiced_like_a_negative_correction(app,
     run = payout_runs.prepare(admin, date(2026, 3, 31), date(2026, 3, 31))
     approve(make_user("accountant"), run)
     assert [(i.amount, i.invoice_date) for i in Invoice.select()] == [(Decimal("600.00"), date.today())]
+
+
+def test_r14_a_report_reopened_by_the_canton_does_not_become_late(app, make_municipality, make_user):
+    """Submitted on 10.07.2026 (deadline 31.07.), accepted and paid; the canton reopens it for a correction (R15)
+    and the officer resubmits on 02.11.2026. It was flagged "verspätet" and could then be refused as a late
+    report (R14), although the municipality reported on time; the correction was the canton's initiative."""
+    muni = _town(make_municipality, make_user)
+    officer, admin = User.get(User.role == "officer"), make_user("admin")
+    ensure_go_live(date(2026, 9, 30))
+    draft = Report(municipality=muni, year=2026, half=1, form_version=FormVersion.valid_on("report", date(2026, 1, 1)))
+    draft = submissions.save_draft(officer, draft, {"first_info_interviews": 5}, None)
+    report = submissions.submit(officer, draft, draft.version, today=date(2026, 7, 10))
+    submissions.accept(admin, report)
+    approve(make_user("accountant"), payout_runs.prepare(admin, date(2026, 9, 30), date(2026, 9, 30)))
+    report = submissions.reopen(admin, Report.get_by_id(report.id), "Anzahl falsch erfasst")
+    report = submissions.save_draft(officer, report, {"first_info_interviews": 4}, report.version)
+    report = submissions.submit(officer, report, report.version, today=date(2026, 11, 2))
+    assert report.late is False
+    with pytest.raises(DomainError, match="nicht verspätet"):
+        masterdata.check_decision(Decision(kind="refuse_late_report", municipality=muni, report=report,
+                                           reason="zu spät", decided_on=date(2026, 11, 3)))
