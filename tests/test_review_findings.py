@@ -2,13 +2,15 @@
 
 Fixed defects pass; debatable or large ones are xfail(strict) with the reason.
 """
+import io
+import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from conftest import approve, ensure_go_live
 
-from models import AuditEntry, Budget, Decision, ForeignPopulation, FormVersion, Invoice, Report, User
+from models import AuditEntry, Budget, Decision, ForeignPopulation, FormVersion, Invoice, Municipality, Report, User
 from services import masterdata, payout_runs, submissions
 from services.errors import DomainError
 
@@ -111,3 +113,16 @@ def test_r14_a_report_reopened_by_the_canton_does_not_become_late(app, make_muni
     with pytest.raises(DomainError, match="nicht verspätet"):
         masterdata.check_decision(Decision(kind="refuse_late_report", municipality=muni, report=report,
                                            reason="zu spät", decided_on=date(2026, 11, 3)))
+
+
+def test_bank_data_of_a_new_municipality_needs_a_fresh_login_in_the_import_as_in_the_form(app, client, auth):
+    """The admin form asks for a fresh login when a municipality is created with an IBAN; the admin import
+    created one with an IBAN and creditor number from a 20-minute-old session (issue 13: every path)."""
+    content = b"bfs_nr,name,district,iban,creditor_number\n2699,Neudorf,Lebern,CH9300762011623852957,K-1\n"
+    auth.login("admin")
+    with client.session_transaction() as session:
+        session["login_at"] = int(time.time()) - 20 * 60
+    page = client.post("/admin/import/", data={"kind": "municipalities", "file": (io.BytesIO(content), "g.csv")},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert "Anmeldung der letzten 15 Minuten" in page
+    assert Municipality.get_or_none(Municipality.bfs_nr == 2699) is None
