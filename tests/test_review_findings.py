@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from conftest import approve, ensure_go_live
 
-from models import AuditEntry, Budget, Decision, ForeignPopulation, FormVersion, Invoice, Municipality, Report, User
+from models import AuditEntry, Budget, Clawback, Decision, ForeignPopulation, FormVersion, Invoice, Municipality, Report, User
 from services import masterdata, payout_runs, submissions
 from services.errors import DomainError
 
@@ -126,3 +126,24 @@ def test_bank_data_of_a_new_municipality_needs_a_fresh_login_in_the_import_as_in
                        content_type="multipart/form-data").get_data(as_text=True)
     assert "Anmeldung der letzten 15 Minuten" in page
     assert Municipality.get_or_none(Municipality.bfs_nr == 2699) is None
+
+
+def test_r16_an_invoiced_clawback_is_history_too(app, client, auth, make_municipality, make_user):
+    """A negative correction with nothing to offset becomes a clawback of 600 and invoice RE-…; that clawback has
+    no offset line, so /admin/clawback/edit accepted 60'000 (and another municipality) for it while its invoice
+    still says 600. Once invoiced, a clawback is frozen like one offset in an approved run."""
+    muni = _town(make_municipality, make_user)
+    admin, accountant = make_user("admin"), make_user("accountant")
+    ensure_go_live(date(2026, 9, 30))
+    report = _report(muni, 2026, 1, 5)
+    approve(accountant, payout_runs.prepare(admin, date(2026, 9, 30), date(2026, 9, 30)))
+    Report.update(values_json='{"first_info_interviews": 2}').where(Report.id == report.id).execute()
+    approve(accountant, payout_runs.prepare(admin, date(2027, 3, 31), date(2027, 3, 31)))
+    invoice = Invoice.get()
+    assert invoice.amount == Decimal("600.00")
+    auth.login("admin")
+    page = client.post(f"/admin/clawback/edit/?id={invoice.clawback_id}", data={
+        "municipality": str(muni.id), "amount": "60000.00", "decided_on": "2027-03-31", "reason": "geändert"},
+        follow_redirects=True).get_data(as_text=True)
+    assert Clawback.get_by_id(invoice.clawback_id).amount == Decimal("600.00")
+    assert "verrechnet oder in Rechnung gestellt" in page
