@@ -245,7 +245,14 @@ class BudgetAdmin(SecureModelView):
     form_columns = ["year", "credit"]
 
     def check(self, model, before, after):
+        if before is not None and model.closed_at is not None:
+            raise DomainError(f"Das Jahr {model.year} ist abgeschlossen; sein Kredit wird nicht mehr geändert (R17).",
+                              {"credit": ["Jahr abgeschlossen."]})
         masterdata.check_budget(model.credit)
+
+    def on_model_delete(self, model):
+        if model.closed_at is not None:
+            raise DomainError(f"Das Jahr {model.year} ist abgeschlossen; sein Budget wird nicht gelöscht (R17).")
 
 
 class _Decided(SecureModelView):

@@ -409,9 +409,9 @@ def _offsets(index: _Index, lines: list[Line]) -> list[InvoiceDraft]:
             debtor = index.successor(index.municipalities[line.municipality_id])
             credit[debtor.id][line.payee_id] += line.amount
 
-    def take(debtor_id: int, wanted: Decimal) -> list[tuple[int, Decimal]]:
+    def take(debtor_id: int, wanted: Decimal, prefer: int | None = None) -> list[tuple[int, Decimal]]:
         taken = []
-        for payee_id in sorted(credit[debtor_id]):
+        for payee_id in sorted(credit[debtor_id], key=lambda payee: (payee != prefer, payee)):
             part = min(wanted, credit[debtor_id][payee_id])
             if part > 0:
                 credit[debtor_id][payee_id] -= part
@@ -424,14 +424,28 @@ def _offsets(index: _Index, lines: list[Line]) -> list[InvoiceDraft]:
         if line.status == "payable" and line.amount < 0:
             debtor = index.successor(index.municipalities[line.municipality_id])
             owed = -line.amount
-            offset = sum((part for _payee, part in take(debtor.id, owed)), ZERO)
+            parts = take(debtor.id, owed, prefer=line.payee_id)
+            offset = sum((part for _payee, part in parts), ZERO)
+            own = sum((part for payee_id, part in parts if payee_id == line.payee_id), ZERO)
             rest = owed - offset
-            if rest:
-                lines[position] = replace(
-                    line, amount=-offset, rule="R15, R16",
-                    explanation=line.explanation[:-1] + f"; davon CHF {chf(offset)} verrechnet, CHF {chf(rest)} "
-                    f"an {debtor.name} in Rechnung gestellt, fällig 30 Tage nach Rechnungsdatum (R16).")
-                invoices.append(InvoiceDraft(debtor.id, None, rest, f"Negative Korrektur {line.period} (R15/R16)"))
+            if own != owed:  # offset where the debtor's credit is paid out (R13), the rest invoiced (R16)
+                note = f"; davon CHF {chf(offset)} verrechnet"
+                if rest:
+                    note += (f", CHF {chf(rest)} an {debtor.name} in Rechnung gestellt, fällig 30 Tage nach "
+                             "Rechnungsdatum")
+                lines[position] = replace(line, amount=-own, rule="R15, R16",
+                                          explanation=line.explanation[:-1] + note + " (R16).")
+                for payee_id, part in parts:
+                    if payee_id == line.payee_id:
+                        continue
+                    payee = index.municipalities[payee_id]
+                    lines.append(Line(
+                        line.municipality_id, payee_id, "correction", f"{line.period}:{payee_id}", None, None, -part,
+                        "payable", "R15, R16, R13", f"Negative Korrektur {line.period} von {debtor.name}: CHF "
+                        f"{chf(part)} mit dem eigenen Guthaben von {debtor.name} verrechnet, das in diesem Lauf an "
+                        f"{payee.name} ausbezahlt wird (R15, R16, R13).", line.report_id))
+                if rest:
+                    invoices.append(InvoiceDraft(debtor.id, None, rest, f"Negative Korrektur {line.period} (R15/R16)"))
     for clawback in sorted(inp.clawbacks, key=lambda c: (c.decided_on, c.id)):
         muni = index.municipalities[clawback.municipality_id]
         if clawback.decided_on > inp.payout_date or clawback.open_amount <= 0:

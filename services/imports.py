@@ -95,8 +95,8 @@ def _write_municipalities(parsed, actor, result):
         has_successor = "successor_bfs" in item
         successor_bfs = item.pop("successor_bfs", None)
         muni = existing.get(item["bfs_nr"])
-        if muni is not None and not actor.fresh and any(
-                name in item and (item[name] or None) != (getattr(muni, name) or None) for name in BANK_FIELDS):
+        if not actor.fresh and any(  # a new municipality's bank data as well, as in the admin form
+                name in item and (item[name] or None) != (getattr(muni, name, None) or None) for name in BANK_FIELDS):
             result.errors.append((line, "IBAN oder Kreditor-Nr ändern braucht eine Anmeldung der letzten 15 Minuten: "
                                         "bitte neu anmelden und die Datei erneut hochladen."))
             continue

@@ -16,6 +16,7 @@ from models import (
     ForeignPopulation,
     FormField,
     FormVersion,
+    Invoice,
     LedgerEntry,
     Municipality,
     OfficerAssignment,
@@ -262,8 +263,8 @@ def check_clawback(clawback: Clawback, existing: bool) -> None:
     check_text("reason", clawback.reason, "eine Begründung")
     if clawback.amount is None or clawback.amount <= 0:
         refuse("amount", "Der Betrag muss grösser als 0 sein.")
-    if existing and PayoutLine.select().join(PayoutRun).where(
+    if existing and (PayoutLine.select().join(PayoutRun).where(
         (PayoutLine.clawback == clawback.id) & (PayoutRun.status != "draft")
-    ).exists():
-        raise DomainError("Diese Rückforderung ist in einer freigegebenen Auszahlung verrechnet und "
-                          "kann nicht mehr geändert werden (R16).")
+    ).exists() or Invoice.select().where(Invoice.clawback == clawback.id).exists()):
+        raise DomainError("Diese Rückforderung ist in einer freigegebenen Auszahlung verrechnet oder in Rechnung "
+                          "gestellt und kann nicht mehr geändert werden (R16).")

@@ -346,6 +346,11 @@ def close_year(user: User, year: int) -> Budget:
                               f"Überschuss CHF {chf(budget.surplus)}).")
         if PayoutRun.select().where(PayoutRun.status == "draft").exists():
             raise DomainError("Es gibt einen offenen Entwurf: zuerst freigeben oder verwerfen.")
+        last_run = date(year + 1, 3, 31)  # H2 of Y is paid per 31.03.(Y+1) (R4)
+        if not PayoutRun.select().where(PayoutRun.status.in_(SETTLED) & (PayoutRun.payout_date >= last_run)).exists():
+            raise DomainError(f"Das Jahr {year} kann erst abgeschlossen werden, wenn der Lauf per "
+                              f"{last_run:%d.%m.%Y} freigegeben ist: bis dahin werden Beiträge des Jahres "
+                              "regulär bezahlt (R4, R17).")
         before = snapshot(budget)
         surplus = budget_year(year).surplus
         changed = (Budget.update(closed_at=utcnow(), closed_by=user.email, surplus=surplus)

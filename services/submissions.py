@@ -67,6 +67,11 @@ def declaration_version(year: int) -> FormVersion | None:
     return FormVersion.valid_on("self_declaration", date(year, 1, 1))
 
 
+def _was_accepted(document: Submittable) -> bool:
+    link = document._history_link()
+    return link.model.select().where((link == document.id) & (link.model.to_status == Status.ACCEPTED)).exists()
+
+
 def _transition(document: Submittable, user: User, action: str, reason: str = "", on_behalf: bool = False,
                 expected_version: int | None = None, today: date | None = None):
     """Apply an action of `Submittable.TRANSITIONS` with a conditional UPDATE on (id, version): exactly one of
@@ -82,7 +87,10 @@ def _transition(document: Submittable, user: User, action: str, reason: str = ""
         before = snapshot(current)
         changes = {"status": to_status, "version": current.version + 1}
         if to_status == Status.SUBMITTED:
-            changes.update(submitted_by=user.id, submitted_at=utcnow(), late=(today or date.today()) > current.deadline)
+            # R14: lateness is judged on the municipality's submission; a correction the canton asked for after
+            # accepting it (reopen, R15) keeps the verdict of the accepted submission
+            late = current.late if _was_accepted(current) else (today or date.today()) > current.deadline
+            changes.update(submitted_by=user.id, submitted_at=utcnow(), late=late)
         updated = model.update(**changes).where((model.id == current.id) & (model.version == current.version)).execute()
         if updated != 1:
             raise DomainError(STALE)
