@@ -451,9 +451,9 @@ def _offsets(index: _Index, lines: list[Line]) -> list[InvoiceDraft]:
         if clawback.decided_on > inp.payout_date or clawback.open_amount <= 0:
             continue
         debtor = index.successor(muni)
+        # §4.7: what exceeds the debtor's credit in this run is invoiced, also when that credit is 0, as for a
+        # negative correction (R16: "a negative correction is a clawback")
         parts = take(debtor.id, clawback.open_amount)
-        if not parts:
-            continue  # no own credit in this run: it stays open for the next
         offset = sum((part for _payee, part in parts), ZERO)
         rest = clawback.open_amount - offset
         via = "" if debtor.id == muni.id else f" (Rechtsnachfolgerin {debtor.name}, R26)"

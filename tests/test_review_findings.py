@@ -1,6 +1,6 @@
 """Review of issue 13 (money integrity): each defect found by attacking the implementation, as a failing test.
 
-Fixed defects pass; debatable or large ones are xfail(strict) with the reason.
+Each finding has its test; all are fixed (the R16 reading of a clawback without credit follows §4.7: invoiced).
 """
 import io
 import time
@@ -79,12 +79,9 @@ def test_r17_admin_form_cannot_change_or_delete_a_closed_years_budget(app, clien
     assert Budget.get_or_none(Budget.id == budget.id) is not None
 
 
-@pytest.mark.xfail(strict=True, reason="R16 reading to be decided: a clawback against a municipality with no credit "
-                   "in the run stays open silently (not invoiced, not listed), while a negative correction (R16: 'is "
-                   "a clawback') with no credit is invoiced at once")
 def test_r16_clawback_without_credit_is_invoiced_like_a_negative_correction(app, make_municipality, make_user):
-    """Same situation, two outcomes: 600 of a negative correction is invoiced in the run (correction_counted_twice
-    scenario), a 600 clawback decided the same day is neither invoiced nor mentioned in the run."""
+    """§4.7: the claim exceeds the credit (0) in the run, so the difference is invoiced, as a negative correction is
+    (correction_counted_twice scenario); before, the clawback stayed open without a trace in the run."""
     _town(make_municipality, make_user)
     admin = make_user("admin")
     ensure_go_live(date(2026, 3, 31))
