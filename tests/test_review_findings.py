@@ -9,26 +9,11 @@ from decimal import Decimal
 
 import pytest
 from conftest import approve, ensure_go_live
+from test_money_integrity import _report, _town
 
-from models import AuditEntry, Budget, Clawback, Decision, ForeignPopulation, FormVersion, Invoice, Municipality, Report, User
+from models import AuditEntry, Budget, Clawback, Decision, FormVersion, Invoice, Municipality, Report, User
 from services import masterdata, payout_runs, submissions
 from services.errors import DomainError
-
-
-def _town(make_municipality, make_user, bfs=2601):
-    muni = make_municipality(bfs_nr=bfs, name=f"Ort {bfs}", organisation_settled_on=date(2017, 1, 1))
-    make_user("officer", municipality=muni)
-    for year in range(2022, 2028):
-        ForeignPopulation.create(municipality=muni, reference_date=date(year, 12, 31), count=100)
-    return muni
-
-
-def _report(muni, year, half, fi):
-    report = Report(municipality=muni, year=year, half=half, status="accepted",
-                    form_version=FormVersion.valid_on("report", date(year, 1 if half == 1 else 7, 1)))
-    report.values = {"first_info_interviews": fi}
-    report.save()
-    return report
 
 
 def test_r17_a_year_is_not_closed_before_its_last_regular_run(app, make_municipality, make_user):
