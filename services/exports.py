@@ -11,8 +11,9 @@ from decimal import Decimal
 import xlsxwriter
 
 from models import TARIFF_KINDS, Clawback, Invoice, Municipality, PayoutLine, PayoutRun, RunPayee, Tariff, db
+from payouts.base_contributions import yearly_contributions
 from payouts.loader import load_base_inputs
-from payouts.rules import invoice_due, yearly_contributions
+from payouts.offsets import invoice_due
 
 from .run_views import COLUMN_OF
 

@@ -23,7 +23,8 @@ from models import (
 )
 from payouts.inputs import Issue, fingerprint
 from payouts.loader import load_inputs
-from payouts.rules import compute, invoice_due
+from payouts.offsets import invoice_due
+from payouts.rules import compute
 from payouts.writer import issues_payload, ledger_rows, replace_lines, replace_payees
 
 from . import paging, settings
