@@ -12,7 +12,7 @@ and the auditor (Finanzkontrolle) never holds a write action.
 """
 from datetime import date
 
-from models import Municipality, PayoutLine
+from models import Municipality, PayoutLine, RunStatus
 
 from .errors import PermissionDenied
 from .responsibility import responsible_ids
@@ -97,7 +97,7 @@ def can(user, action: str, obj=None, on: date | None = None) -> bool:
         return False
     if obj is None:
         return True
-    if isinstance(obj, PayoutLine) and not can(user, "run.read") and obj.run.status == "draft":
+    if isinstance(obj, PayoutLine) and not can(user, "run.read") and obj.run.status == RunStatus.DRAFT:
         return False  # a draft run is internal to the canton
     if granted == ANY:
         return True

@@ -14,7 +14,7 @@ from .ledger_entry import LedgerEntry
 from .municipality import Municipality
 from .officer_assignment import OfficerAssignment
 from .payout_line import COMPONENTS, LINE_STATUSES, PayoutLine
-from .payout_run import RUN_STATUSES, PayoutRun
+from .payout_run import RUN_STATUSES, PayoutRun, RunStatus
 from .report import Report
 from .run_payee import RunPayee
 from .sample import Sample
@@ -56,5 +56,5 @@ ALL_MODELS = [
 __all__ = [m.__name__ for m in ALL_MODELS] + [
     "ALL_MODELS", "GO_LIVE", "INVOICE_STATES", "BaseModel", "MoneyField", "db", "to_decimal", "utcnow",
     "COMPONENTS", "DECISION_KINDS", "FIELD_TYPES", "FORM_TYPES", "LINE_STATUSES", "PAYEES",
-    "ROLES", "RUN_STATUSES", "STATUSES", "Status", "Submittable", "TARIFF_KINDS", "TRANSITIONS",
+    "ROLES", "RUN_STATUSES", "RunStatus", "STATUSES", "Status", "Submittable", "TARIFF_KINDS", "TRANSITIONS",
 ]

@@ -6,13 +6,21 @@ from peewee import Check, DateField, DateTimeField, ForeignKeyField, IntegerFiel
 from .base import BaseModel
 from .user import User, utcnow
 
-RUN_STATUSES = {"draft": "Entwurf", "approved": "Freigegeben", "booked": "Verbucht"}
+
+class RunStatus:
+    """The stored states of a run; SETTLED are those whose lines count as paid (R7)."""
+
+    DRAFT, APPROVED, BOOKED = "draft", "approved", "booked"
+    SETTLED = (APPROVED, BOOKED)
+
+
+RUN_STATUSES = {RunStatus.DRAFT: "Entwurf", RunStatus.APPROVED: "Freigegeben", RunStatus.BOOKED: "Verbucht"}
 
 
 class PayoutRun(BaseModel):
     payout_date = DateField(unique=True)
     status = TextField(
-        default="draft", constraints=[Check("status IN ('draft','approved','booked')")]
+        default=RunStatus.DRAFT, constraints=[Check("status IN ('" + "','".join(RUN_STATUSES) + "')")]
     )
     prepared_by = ForeignKeyField(User, backref="+", on_delete="RESTRICT")
     prepared_at = DateTimeField(default=utcnow)

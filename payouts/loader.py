@@ -21,6 +21,7 @@ from models import (
     PayoutLine,
     PayoutRun,
     Report,
+    RunStatus,
     SelfDeclaration,
     Setting,
     Tariff,
@@ -28,7 +29,7 @@ from models import (
 
 from . import inputs
 
-SETTLED_RUNS = ("approved", "booked")
+SETTLED_RUNS = RunStatus.SETTLED
 
 
 def _municipalities() -> list[inputs.Municipality]:

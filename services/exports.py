@@ -10,7 +10,18 @@ from decimal import Decimal
 
 import xlsxwriter
 
-from models import TARIFF_KINDS, Clawback, Invoice, Municipality, PayoutLine, PayoutRun, RunPayee, Tariff, db
+from models import (
+    TARIFF_KINDS,
+    Clawback,
+    Invoice,
+    Municipality,
+    PayoutLine,
+    PayoutRun,
+    RunPayee,
+    RunStatus,
+    Tariff,
+    db,
+)
 from payouts.base_contributions import yearly_contributions
 from payouts.loader import load_base_inputs
 from payouts.offsets import invoice_due
@@ -95,7 +106,7 @@ def _workbook(buffer, title: str):
 
 def payout_list(run: PayoutRun) -> bytes:
     """Payout list of a run; a draft only as a preview marked ENTWURF in the title and every sheet name."""
-    draft = run.status == "draft"
+    draft = run.status == RunStatus.DRAFT
     prefix = "ENTWURF " if draft else ""
     municipalities = {m.id: m for m in Municipality.select(
         Municipality.id, Municipality.bfs_nr, Municipality.name, Municipality.creditor_number, Municipality.iban)

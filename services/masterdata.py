@@ -23,6 +23,7 @@ from models import (
     PayoutLine,
     PayoutRun,
     Report,
+    RunStatus,
     SelfDeclaration,
     Status,
     Tariff,
@@ -264,7 +265,7 @@ def check_clawback(clawback: Clawback, existing: bool) -> None:
     if clawback.amount is None or clawback.amount <= 0:
         refuse("amount", "Der Betrag muss grösser als 0 sein.")
     if existing and (PayoutLine.select().join(PayoutRun).where(
-        (PayoutLine.clawback == clawback.id) & (PayoutRun.status != "draft")
+        (PayoutLine.clawback == clawback.id) & (PayoutRun.status != RunStatus.DRAFT)
     ).exists() or Invoice.select().where(Invoice.clawback == clawback.id).exists()):
         raise DomainError("Diese Rückforderung ist in einer freigegebenen Auszahlung verrechnet oder in Rechnung "
                           "gestellt und kann nicht mehr geändert werden (R16).")

@@ -17,6 +17,7 @@ from models import (
     PayoutLine,
     PayoutRun,
     RunPayee,
+    RunStatus,
     User,
     db,
     utcnow,
@@ -36,7 +37,7 @@ from .validation import normalise_iban
 ZERO = Decimal("0.00")
 
 
-SETTLED = ("approved", "booked")
+SETTLED = RunStatus.SETTLED
 
 
 def user_by_email(email: str) -> User:
@@ -93,7 +94,7 @@ def _check_sequence(payout_date: date) -> date:
     if latest is not None and payout_date <= latest:
         raise DomainError(f"Der Lauf per {latest:%d.%m.%Y} ist bereits freigegeben; ein neuer Lauf muss "
                           "danach liegen.", {"payout_date": ["Nach dem letzten freigegebenen Lauf."]})
-    other = next((day for day, status in runs if status == "draft" and day != payout_date), None)
+    other = next((day for day, status in runs if status == RunStatus.DRAFT and day != payout_date), None)
     if other is not None:
         raise DomainError(f"Es gibt bereits einen Entwurf per {other:%d.%m.%Y}: bitte diesen freigeben "
                           "oder verwerfen, bevor ein anderer Termin berechnet wird.",
@@ -132,8 +133,8 @@ def prepare(user: User, payout_date: date, today: date) -> PayoutRun:
     try:
         with db.atomic():
             run = PayoutRun.get_or_none(PayoutRun.payout_date == payout_date)
-            if run is not None and run.status != "draft":
-                state = "freigegeben" if run.status == "approved" else "verbucht"
+            if run is not None and run.status != RunStatus.DRAFT:
+                state = "freigegeben" if run.status == RunStatus.APPROVED else "verbucht"
                 raise DomainError(f"Der Lauf per {payout_date:%d.%m.%Y} ist bereits {state} und wird nicht neu "
                                   "berechnet (R7, R15).")
             inputs = load_inputs(payout_date, go_live=_check_sequence(payout_date))
@@ -171,11 +172,11 @@ def discard(user: User, run_id: int) -> None:
     """Drop a draft (its lines and payees go with it); audited. Approved runs are never discarded."""
     require(user, "run.prepare")
     with db.atomic():
-        run = _run_in(run_id, "draft", "Nur ein Entwurf kann verworfen werden.")
+        run = _run_in(run_id, RunStatus.DRAFT, "Nur ein Entwurf kann verworfen werden.")
         before = snapshot(run)
         PayoutLine.delete().where(PayoutLine.run == run.id).execute()
         RunPayee.delete().where(RunPayee.run == run.id).execute()
-        if PayoutRun.delete().where((PayoutRun.id == run.id) & (PayoutRun.status == "draft")).execute() != 1:
+        if PayoutRun.delete().where((PayoutRun.id == run.id) & (PayoutRun.status == RunStatus.DRAFT)).execute() != 1:
             raise DomainError("Der Lauf wurde inzwischen freigegeben; nichts verworfen.")
         record(Actor.of(user), "delete", model="PayoutRun", record_id=run.id, before=before,
                reason=f"Entwurf per {run.payout_date:%d.%m.%Y} verworfen")
@@ -188,7 +189,7 @@ def approve(user: User, run_id: int, version: int, today: date | None = None) ->
     run = PayoutRun.get_or_none(PayoutRun.id == run_id)
     if run is None:
         raise DomainError(f"Unbekannter Lauf {run_id}.")
-    if run.status != "draft":
+    if run.status != RunStatus.DRAFT:
         raise DomainError(f"Der Lauf per {run.payout_date:%d.%m.%Y} ist bereits freigegeben.")
     if run.prepared_by_id == user.id:
         raise DomainError("Vier-Augen-Prinzip: Sie haben diesen Lauf vorbereitet und können ihn nicht freigeben.")
@@ -204,9 +205,9 @@ def approve(user: User, run_id: int, version: int, today: date | None = None) ->
             if fingerprint(load_inputs(run.payout_date)) != run.fingerprint:
                 raise DomainError(STALE_RUN)
             before = snapshot(run)
-            changed = (PayoutRun.update(status="approved", approved_by=user.id, approved_at=utcnow(),
+            changed = (PayoutRun.update(status=RunStatus.APPROVED, approved_by=user.id, approved_at=utcnow(),
                                         version=PayoutRun.version + 1)
-                       .where((PayoutRun.id == run.id) & (PayoutRun.status == "draft")
+                       .where((PayoutRun.id == run.id) & (PayoutRun.status == RunStatus.DRAFT)
                               & (PayoutRun.version == version)).execute())
             if changed != 1:
                 raise DomainError("Der Lauf wurde inzwischen geändert oder freigegeben; bitte neu laden.")
@@ -246,11 +247,11 @@ def _create_invoices(actor: Actor, user: User, run: PayoutRun, today: date) -> N
 def book(user: User, run_id: int) -> PayoutRun:
     require(user, "run.book")
     with db.atomic():
-        run = _run_in(run_id, "approved", "Nur freigegebene Läufe können als verbucht markiert werden.")
+        run = _run_in(run_id, RunStatus.APPROVED, "Nur freigegebene Läufe können als verbucht markiert werden.")
         before = snapshot(run)
-        changed = (PayoutRun.update(status="booked", booked_by=user.id, booked_at=utcnow(),
+        changed = (PayoutRun.update(status=RunStatus.BOOKED, booked_by=user.id, booked_at=utcnow(),
                                     version=PayoutRun.version + 1)
-                   .where((PayoutRun.id == run.id) & (PayoutRun.status == "approved")).execute())
+                   .where((PayoutRun.id == run.id) & (PayoutRun.status == RunStatus.APPROVED)).execute())
         if changed != 1:
             raise DomainError("Der Lauf wurde inzwischen geändert; bitte neu laden.")
         run = PayoutRun.get_by_id(run.id)
@@ -345,7 +346,7 @@ def close_year(user: User, year: int) -> Budget:
         if budget.closed_at is not None:
             raise DomainError(f"Das Jahr {year} ist bereits abgeschlossen (am {budget.closed_at:%d.%m.%Y}, "
                               f"Überschuss CHF {chf(budget.surplus)}).")
-        if PayoutRun.select().where(PayoutRun.status == "draft").exists():
+        if PayoutRun.select().where(PayoutRun.status == RunStatus.DRAFT).exists():
             raise DomainError("Es gibt einen offenen Entwurf: zuerst freigeben oder verwerfen.")
         last_run = date(year + 1, 3, 31)  # H2 of Y is paid per 31.03.(Y+1) (R4)
         if not PayoutRun.select().where(PayoutRun.status.in_(SETTLED) & (PayoutRun.payout_date >= last_run)).exists():

@@ -3,7 +3,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from models import FormField, Municipality, PayoutLine, PayoutRun, Report
+from models import FormField, Municipality, PayoutLine, PayoutRun, Report, RunStatus
 
 ZERO = Decimal("0.00")
 # Clause of the circular behind each rule id (DOMAIN.md).
@@ -78,7 +78,7 @@ def clauses(rule: str) -> list[tuple[str, str]]:
     return [(part.strip(), RULE_CLAUSES.get(part.strip(), "")) for part in rule.split(",")]
 
 
-def history(municipality: Municipality, statuses=("approved", "booked")):
+def history(municipality: Municipality, statuses=RunStatus.SETTLED):
     """Lines of a municipality, or paid to it, in runs of the given statuses, newest run first."""
     own, payee = Municipality.alias(), Municipality.alias()
     return (PayoutLine.select(PayoutLine, PayoutRun, own, payee).join(PayoutRun)

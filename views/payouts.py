@@ -20,6 +20,7 @@ from models import (
     PayoutLine,
     PayoutRun,
     Report,
+    RunStatus,
 )
 from services import exports, paging, payout_runs, run_views, settings
 from services.errors import DomainError
@@ -154,7 +155,7 @@ def line_detail(run_id, line_id):
 @bp.route("/municipalities/<int:municipality_id>/payouts")
 def municipality_history(municipality_id):
     municipality = get_municipality_or_404(municipality_id)
-    statuses = ("draft", "approved", "booked") if can(current_user, "run.read") else ("approved", "booked")
+    statuses = tuple(RUN_STATUSES) if can(current_user, "run.read") else RunStatus.SETTLED
     return render_template("payouts/municipality.html", municipality=municipality,
                            lines=run_views.history(municipality, statuses), components=COMPONENTS,
                            line_statuses=LINE_STATUSES, run_statuses=RUN_STATUSES)
@@ -193,7 +194,7 @@ def _xlsx(data: bytes, filename: str) -> Response:
 @permission_required("run.export")
 def run_export(run_id):
     run = get_run_or_404(run_id)
-    draft = "ENTWURF_" if run.status == "draft" else ""
+    draft = "ENTWURF_" if run.status == RunStatus.DRAFT else ""
     return _xlsx(exports.payout_list(run), f"{draft}Auszahlung_{run.payout_date:%Y-%m-%d}.xlsx")
 
 
