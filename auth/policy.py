@@ -15,7 +15,7 @@ from datetime import date
 from models import Municipality, PayoutLine, RunStatus
 
 from .errors import PermissionDenied
-from .responsibility import responsible_ids
+from .responsibility import responsible_during, responsible_ids
 
 ADMIN, OFFICER, ACCOUNTANT, AUDITOR = "admin", "officer", "accountant", "auditor"
 ANY, OWN = "any", "own"
@@ -108,6 +108,14 @@ def require(user, action: str, obj=None, on: date | None = None) -> None:
     """`can`, or raise PermissionDenied (a DomainError) with a German message."""
     if not can(user, action, obj, on):
         raise PermissionDenied(NOT_RESPONSIBLE if obj is not None and scope(user, action) else DENIED)
+
+
+def covers_period(user, action: str, document) -> bool:
+    """R12: an OWN grant also needs responsibility during the period the document reports on (`document.covers`),
+    not only today: an officer files no half-year from before the assignment or outside the contract."""
+    if scope(user, action) != OWN:
+        return scope(user, action) == ANY
+    return document.municipality_id in responsible_during(user, *document.covers)
 
 
 def municipality_ids(user, action: str, on: date | None = None) -> set[int] | None:

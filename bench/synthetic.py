@@ -19,7 +19,6 @@ from models import (
     db,
 )
 from services import settings
-from services.audit import Actor
 
 DISTRICTS = ["Gäu", "Thal", "Thierstein", "Dorneck", "Bucheggberg", "Wasseramt", "Lebern", "Solothurn", "Olten",
              "Gösgen"]
@@ -34,7 +33,7 @@ def _bulk(model, rows):
 def build(size: int, half_years: int = 16, first_bfs: int = 1000, go_live: date = date(2026, 3, 31)) -> dict:
     """Add `size` municipalities from BFS `first_bfs` on; returns the admin, the accountant and an officer."""
     if settings.go_live() is None:
-        settings.set_go_live(None, Actor.cli("synthetic"), go_live)
+        settings.set_go_live(go_live, operator="synthetic")
     with db.atomic():
         _bulk(Municipality, [{"bfs_nr": first_bfs + i, "name": f"Gemeinde {first_bfs + i:04d}",
                               "district": DISTRICTS[i % 10], "organisation_settled_on": date(2017, 1, 1),

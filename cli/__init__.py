@@ -256,7 +256,7 @@ def settings_go_live(payout_date, as_email):
     try:
         with db.connection_context():
             user = payout_runs.user_by_email(as_email) if as_email else None
-            setting = settings.set_go_live(user, Actor.of(user) if user else Actor.cli("settings"), _day(payout_date))
+            setting = settings.set_go_live(_day(payout_date), user)
     except DomainError as exc:
         _fail(exc.message)
     click.echo(f"Go-live per {setting.value}: ab diesem Auszahlungstermin zahlt das System.")

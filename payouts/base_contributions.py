@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from core.formatting import chf, number
 
-from .index import ZERO, Index, closed_issue
+from .index import ZERO, Index, closed_issue, explained, first_credit
 from .inputs import BASE_KIND, Issue, Line, Municipality, RunInputs
 
 
@@ -71,19 +71,15 @@ def _base_year(index: Index, year: int, lines, blockers, withheld) -> None:
             if not reasons:
                 lines.append(Line(muni.id, payee.id, "base_contribution", claim, count, None, ZERO, "withheld", "R6",
                                   f"Sockelbeitrag {year}: kein gültiger Tarif am {start:%d.%m.%Y}, nicht zahlbar "
-                                  "(R6).", ledger_quantity=count, ledger_amount=ZERO, revision=0))
+                                  "(R6).", **first_credit(reasons, count, ZERO)))
             continue
         amount = tariff.amount * count
         text = (f"Sockelbeitrag {year}: {number(count)} ausländische Einwohner/innen per {reference:%d.%m.%Y}"
                 f"{parts} × CHF {chf(tariff.amount)} (Tarif gültig ab {tariff.valid_from:%d.%m.%Y}, "
                 f"{tariff.reference}) = CHF {chf(amount)} (R10)")
-        if reasons:
-            text += "; zurückbehalten: " + "; ".join(reasons)
-        if payee.id != muni.id:
-            text += f"; ausbezahlt an {payee.name} (R13)"
-        ledger = {} if reasons else {"ledger_quantity": count, "ledger_amount": amount, "revision": 0}
         lines.append(Line(muni.id, payee.id, "base_contribution", claim, count, tariff.amount, amount,
-                          "withheld" if reasons else "payable", "R10", text + ".", **ledger))
+                          "withheld" if reasons else "payable", "R10", explained(text, reasons, payee, muni, "R13"),
+                          **first_credit(reasons, count, amount)))
 
 
 def _base_count(index: Index, muni: Municipality, reference: date, year: int):

@@ -91,3 +91,17 @@ def closed_issue(muni: Municipality, what: str, year: int, report_id: int | None
     return Issue("closed_year", muni.id, f"{what} von {muni.name}: das Jahr {year} ist abgeschlossen (R17); "
                  "Zahlung nur mit Entscheid «Zahlung nach Jahresabschluss bewilligt» oder Verweigerung.", "R17",
                  report_id)
+
+
+def first_credit(reasons: list[str], quantity: int, amount: Decimal) -> dict:
+    """R15: the ledger part of a first credit; none while the line is withheld (it is credited when paid)."""
+    return {} if reasons else {"ledger_quantity": quantity, "ledger_amount": amount, "revision": 0}
+
+
+def explained(text: str, reasons: list[str], payee: Municipality, muni: Municipality, rules: str) -> str:
+    """The sentence of a line, with why it is withheld (R12) and to whom it goes (R13/R26)."""
+    if reasons:
+        text += "; zurückbehalten: " + "; ".join(reasons)
+    if payee.id != muni.id:
+        text += f"; ausbezahlt an {payee.name} ({rules})"
+    return text + "."

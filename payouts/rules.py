@@ -11,7 +11,7 @@ from core.calendar import HalfYear, fee_period, periods_between, regular_payout_
 from core.formatting import chf, number
 
 from .base_contributions import base_contributions
-from .index import ZERO, Index, closed_issue
+from .index import ZERO, Index, closed_issue, explained, first_credit
 from .inputs import FEE_COMPONENTS, FeeItem, Issue, Line, RunInputs, RunResult
 from .offsets import offsets
 
@@ -125,20 +125,15 @@ def _report_lines(index, muni, report, period, carried, lines, withheld) -> None
             lines.append(Line(muni.id, payee.id, component, period.code, quantity, None, ZERO, "withheld", "R6",
                               f"{number(quantity)} {label} im {period.label}: kein gültiger Tarif am "
                               f"{period.start:%d.%m.%Y}, daher nicht zahlbar (R6).", report.id,
-                              **({} if reasons else {"ledger_quantity": quantity, "ledger_amount": ZERO,
-                                                     "revision": 0})))
+                              **first_credit(reasons, quantity, ZERO)))
             continue
         status = "withheld" if reasons else "payable"
         text = (f"{prefix}{number(quantity)} {label} im {period.label} × CHF {chf(tariff.amount)} "
                 f"(Tarif gültig ab {tariff.valid_from:%d.%m.%Y}, {tariff.reference}) = CHF {chf(item.amount)} "
                 f"({rule})")
-        if reasons:
-            text += "; zurückbehalten: " + "; ".join(reasons)
-        if payee.id != muni.id:
-            text += f"; ausbezahlt an {payee.name} (R13/R26)"
-        ledger = {} if reasons else {"ledger_quantity": quantity, "ledger_amount": item.amount, "revision": 0}
         lines.append(Line(muni.id, payee.id, component, period.code, quantity, tariff.amount, item.amount, status,
-                          rule if not carried else f"{rule}, R14", text + ".", report.id, **ledger))
+                          rule if not carried else f"{rule}, R14", explained(text, reasons, payee, muni, "R13/R26"),
+                          report.id, **first_credit(reasons, quantity, item.amount)))
 
 
 def _corrections(index, muni, report, lines, withheld) -> None:

@@ -90,7 +90,7 @@ def _demo_run() -> list[str]:
         return []
     done = []
     if settings.go_live() is None:
-        settings.set_go_live(None, Actor.cli("seed-demo"), date(2026, 3, 31))
+        settings.set_go_live(date(2026, 3, 31), operator="seed-demo")
         done.append("Go-live per 31.03.2026")
     run = prepare(User.get(User.email == "admin@demo.so.ch"), date(2026, 3, 31), date(2026, 3, 31))
     return done + [f"Entwurf des Auszahlungslaufs per {run.payout_date:%d.%m.%Y}"]

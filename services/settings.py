@@ -19,10 +19,14 @@ def go_live_setting() -> Setting | None:
     return Setting.get_or_none(Setting.key == GO_LIVE)
 
 
-def set_go_live(user: User | None, actor: Actor, day: date) -> Setting:
-    """Record the go-live date once: half-years whose regular payout date lies before it are not paid again."""
-    if user is not None:  # the CLI without --as is an operator on the server, audited as cli:settings
+def set_go_live(day: date, user: User | None = None, operator: str = "settings") -> Setting:
+    """Record the go-live date once: half-years whose regular payout date lies before it are not paid again.
+
+    Without a user it is an operator on the server (CLI without --as), audited as cli:<operator>.
+    """
+    if user is not None:
         require(user, "settings.go_live")
+    actor = Actor.of(user) if user is not None else Actor.cli(operator)
     if not is_payout_date(day):
         raise DomainError(f"Go-live {day:%d.%m.%Y} ist kein Auszahlungstermin: nur 31.03. oder 30.09. (R4).",
                           {"go_live": ["Nur 31.03. oder 30.09."]})

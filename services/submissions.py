@@ -7,8 +7,7 @@ self-declaration (deadline, title, fee period) lives on the models, so nothing h
 """
 from datetime import date, timedelta
 
-from auth.policy import OWN, require, scope
-from auth.responsibility import responsible_during
+from auth.policy import covers_period, require
 from core.calendar import HalfYear
 from models import FormVersion, Status, StatusChange, Submittable, Tariff, User, db, utcnow
 from payouts.inputs import INTEGRATION_INTERVIEWS, INTERPRETED_INTERVIEWS, FeeItem
@@ -139,8 +138,7 @@ def submit(user: User, document: Submittable, expected_version: int, on_behalf: 
     if today < document.opens_on:
         raise DomainError(f"{document.title} kann erst ab {document.opens_on:%d.%m.%Y} eingereicht werden: "
                           f"der Zeitraum ist am {document.opens_on - timedelta(days=1):%d.%m.%Y} zu Ende (R1–R3).")
-    if scope(user, "document.submit") == OWN and document.municipality_id not in responsible_during(
-            user, *document.covers):
+    if not covers_period(user, "document.submit", document):
         raise DomainError(f"{document.title} von {document.municipality.name} liegt ausserhalb Ihrer Zuständigkeit "
                           "(Zuordnung als IB oder Zusammenarbeitsvertrag, R12).")
     return _transition(document, user, "submit", on_behalf=on_behalf, expected_version=expected_version, today=today)

@@ -121,14 +121,14 @@ def approve(user, run):
 def ensure_go_live(day: date) -> None:
     """Set go-live once (tests that prepare runs start there, as a first run did before issue 13)."""
     if go_live_date() is None:
-        set_go_live(None, Actor.cli("test"), day)
+        set_go_live(day, operator="test")
 
 
 @pytest.fixture
 def go_live(app):
     """Record the go-live date as `flask settings go-live` does (issue 13); returns the setter."""
     def factory(day=date(2018, 3, 31)):
-        return set_go_live(None, Actor.cli("test"), day)
+        return set_go_live(day, operator="test")
 
     return factory
 

@@ -5,7 +5,7 @@ import pytest
 
 from auth import policy
 from auth.errors import PermissionDenied
-from auth.policy import RIGHTS, WRITES, can, require
+from auth.policy import RIGHTS, WRITES, can, covers_period, require
 from models import FormVersion, PayoutLine, PayoutRun, Report, SelfDeclaration, StatusChange
 from services import submissions
 from services.errors import DomainError
@@ -176,3 +176,15 @@ def test_officers_cannot_review_even_their_own_documents(world):
     with pytest.raises(PermissionDenied):
         submissions.return_(world["officer"], submitted, "Grund")
     assert Report.get_by_id(submitted.id).status == "submitted"
+
+
+def test_r12_submitting_needs_responsibility_during_the_reported_period(app, make_municipality, make_user):
+    """An officer assigned from 2024 files 2024 on, not 2023-H2; the canton's roles are judged by role alone."""
+    muni = make_municipality()
+    officer = make_user("officer", municipality=muni, valid_from=date(2024, 1, 1))
+    version = FormVersion.valid_on("report", date(2023, 7, 1))
+    before, after = (Report(municipality=muni, year=year, half=half, form_version=version)
+                     for year, half in ((2023, 2), (2024, 1)))
+    assert [covers_period(officer, "document.submit", r) for r in (before, after)] == [False, True]
+    assert covers_period(make_user("admin"), "document.submit", before)
+    assert not covers_period(make_user("accountant"), "document.submit", after)

@@ -2,14 +2,12 @@
 
 Each finding has its test; all are fixed (the R16 reading of a clawback without credit follows §4.7: invoiced).
 """
-import io
-import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from conftest import approve, ensure_go_live
-from test_money_integrity import _report, _town
+from test_money_integrity import _report, _town, stale_admin_import
 
 from models import AuditEntry, Budget, Clawback, Decision, FormVersion, Invoice, Municipality, Report, User
 from services import masterdata, payout_runs, submissions
@@ -101,12 +99,7 @@ def test_bank_data_of_a_new_municipality_needs_a_fresh_login_in_the_import_as_in
     """The admin form asks for a fresh login when a municipality is created with an IBAN; the admin import
     created one with an IBAN and creditor number from a 20-minute-old session (issue 13: every path)."""
     content = b"bfs_nr,name,district,iban,creditor_number\n2699,Neudorf,Lebern,CH9300762011623852957,K-1\n"
-    auth.login("admin")
-    with client.session_transaction() as session:
-        session["login_at"] = int(time.time()) - 20 * 60
-    page = client.post("/admin/import/", data={"kind": "municipalities", "file": (io.BytesIO(content), "g.csv")},
-                       content_type="multipart/form-data").get_data(as_text=True)
-    assert "Anmeldung der letzten 15 Minuten" in page
+    assert "Anmeldung der letzten 15 Minuten" in stale_admin_import(client, auth, content)
     assert Municipality.get_or_none(Municipality.bfs_nr == 2699) is None
 
 

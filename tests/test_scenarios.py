@@ -32,7 +32,6 @@ from models import (
     User,
 )
 from services import exports, payout_runs, settings, submissions
-from services.audit import Actor
 from services.errors import DomainError
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
@@ -340,7 +339,7 @@ class Scenario:
     def do_set_go_live(self, date):
         """Issue 13, deliverable 3: a recorded, audited go-live date (`flask settings go-live`)."""
         admin = self.actor("admin")
-        settings.set_go_live(admin, Actor.of(admin), _day(date))
+        settings.set_go_live(_day(date), admin)
 
     def do_expect_refused(self, step, message_contains):
         before = _written()
