@@ -85,7 +85,8 @@ def run_lines(run_id):
                            page=payout_runs.lines_page(run, request.args.get("seite", 1, type=int)))
 
 
-def _act(run_id, action, message):
+def _act(run_id, action, message, done: str | None = None):
+    """Post a run action for the version shown; back to the run page (or `done` after success)."""
     run = get_run_or_404(run_id)
     form = RunActionForm()
     if not form.validate_on_submit():
@@ -99,6 +100,8 @@ def _act(run_id, action, message):
         flash(exc.message, "error")
     else:
         flash(message, "success")
+        if done:
+            return redirect(done)
     return redirect(url_for(".run_detail", run_id=run.id))
 
 
@@ -113,17 +116,8 @@ def recompute(run_id):
 @bp.route("/runs/<int:run_id>/verwerfen", methods=("POST",))
 @permission_required("run.prepare")
 def discard(run_id):
-    run = get_run_or_404(run_id)
-    form = RunActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        payout_runs.discard(current_user, run.id)
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for(".run_detail", run_id=run.id))
-    flash(f"Entwurf per {run.payout_date:%d.%m.%Y} verworfen.", "success")
-    return redirect(url_for(".runs"))
+    return _act(run_id, lambda user, run_id_, _version: payout_runs.discard(user, run_id_), "Entwurf verworfen.",
+                done=url_for(".runs"))
 
 
 @bp.route("/runs/<int:run_id>/approve", methods=("POST",))
