@@ -13,6 +13,7 @@ from .invoice import INVOICE_STATES, Invoice
 from .ledger_entry import LedgerEntry
 from .municipality import Municipality
 from .officer_assignment import OfficerAssignment
+from .outbox import MESSAGE_KINDS, OUTBOX_STATES, OutboxAttachment, OutboxMessage
 from .payout_line import COMPONENTS, LINE_STATUSES, PayoutLine
 from .payout_run import RUN_STATUSES, PayoutRun, RunStatus
 from .report import Report
@@ -51,10 +52,12 @@ ALL_MODELS = [
     Setting,
     RunPayee,
     LedgerEntry,
+    OutboxMessage,
+    OutboxAttachment,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
-    "ALL_MODELS", "GO_LIVE", "INVOICE_STATES", "BaseModel", "MoneyField", "db", "to_decimal", "utcnow",
+    "ALL_MODELS", "GO_LIVE", "MESSAGE_KINDS", "OUTBOX_STATES", "INVOICE_STATES", "BaseModel", "MoneyField", "db", "to_decimal", "utcnow",
     "COMPONENTS", "DECISION_KINDS", "FIELD_TYPES", "FORM_TYPES", "LINE_STATUSES", "PAYEES",
     "ROLES", "RUN_STATUSES", "RunStatus", "STATUSES", "Status", "Submittable", "TARIFF_KINDS", "TRANSITIONS",
 ]

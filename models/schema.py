@@ -12,6 +12,8 @@ from . import (
     LedgerEntry,
     MoneyField,
     Municipality,
+    OutboxAttachment,
+    OutboxMessage,
     RunPayee,
     SchemaVersion,
     Setting,
@@ -114,6 +116,14 @@ def _v5_down():
     migrate(*[migrator.drop_column(table, column) for table, column, _make in _V5_COLUMNS])
 
 
+def _v6_up():
+    db.create_tables([OutboxMessage, OutboxAttachment], safe=True)
+
+
+def _v6_down():
+    db.drop_tables([OutboxAttachment, OutboxMessage])
+
+
 MIGRATIONS = [
     Migration(1, "Ausgangsschema", _v1_up, _v1_down),
     Migration(2, "Korrespondenzperson der Gemeinde (§4.5.1)", _v2_up, _v2_down),
@@ -122,6 +132,8 @@ MIGRATIONS = [
               _v4_down),
     Migration(5, "Zahlungsjournal, Go-live, Bankdaten pro Lauf, Verweigerungen, Jahresabschluss (Geldintegrität)",
               _v5_up, _v5_down),
+    Migration(6, "Postausgang: Nachrichten mit Anhängen, im selben Vorgang wie ihr Anlass geschrieben", _v6_up,
+              _v6_down),
 ]
 LATEST = MIGRATIONS[-1].version
 
