@@ -25,7 +25,7 @@ clawbacks_cli = AppGroup("clawbacks", help="Rückforderungen erfassen (R16).")
 budgets_cli = AppGroup("budgets", help="Jahreskredite setzen (R17).")
 export_cli = AppGroup("export", help="Excel-Exporte für die Buchhaltung (Auszahlungsliste, Anhang 1).")
 decisions_cli = AppGroup("decisions", help="Entscheide erfassen (Verweigerung §4.7, Zahlung nach Jahresabschluss R17).")
-settings_cli = AppGroup("settings", help="Einstellungen des Systems (einmalig, protokolliert).")
+settings_cli = AppGroup("settings", help="Einstellungen des Systems (Go-live, Absender und Konto des Kantons; protokolliert).")
 
 
 def _fail(message: str) -> None:
@@ -260,6 +260,30 @@ def settings_go_live(payout_date, as_email):
     except DomainError as exc:
         _fail(exc.message)
     click.echo(f"Go-live per {setting.value}: ab diesem Auszahlungstermin zahlt das System.")
+
+
+@settings_cli.command("show")
+def settings_show():
+    """Die Einstellungen des Kantons (Absender, Konto, Briefkopf) anzeigen."""
+    with db.connection_context():
+        values = settings.canton_settings()
+    for key, (label, _default) in settings.CANTON_SETTINGS.items():
+        click.echo(f"{key:<20} {values[key]}  ({label})")
+
+
+@settings_cli.command("set")
+@click.argument("key")
+@click.argument("value")
+@click.option("--as", "as_email", default=None, help="E-Mail der verantwortlichen Person (Rolle admin)")
+def settings_set(key, value, as_email):
+    """Eine Einstellung des Kantons setzen, z. B. canton.iban (protokolliert)."""
+    try:
+        with db.connection_context():
+            user = payout_runs.user_by_email(as_email) if as_email else None
+            setting = settings.set_canton_setting(key, value, user)
+    except DomainError as exc:
+        _fail(exc.message)
+    click.echo(f"{setting.key} = {setting.value}")
 
 
 @export_cli.command("payouts")

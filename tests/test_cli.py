@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 
 from models import AuditEntry, OfficerAssignment, User
+from services.settings import canton_settings
 from tests.conftest import PASSWORD
 
 
@@ -64,3 +65,13 @@ def test_set_password_ends_existing_sessions(app, runner, client, auth):
 def test_set_password_for_unknown_user_fails(runner):
     result = runner.invoke(args=["users", "set-password", "nobody@test.so.ch"], input=PASSWORD + "\n")
     assert result.exit_code != 0 and "Unbekannter Benutzer" in result.output
+
+
+def test_settings_set_validates_and_audits_the_canton_account(runner):
+    assert runner.invoke(args=["settings", "set", "canton.iban", "CH00 0000"]).exit_code != 0
+    assert runner.invoke(args=["settings", "set", "canton.unknown", "x"]).exit_code != 0
+    result = runner.invoke(args=["settings", "set", "canton.iban", "CH56 0483 5012 3456 7800 9"])
+    assert result.exit_code == 0, result.output
+    assert canton_settings()["canton.iban"] == "CH5604835012345678009"
+    assert AuditEntry.select().where(AuditEntry.model == "Setting").count() == 1
+    assert "CH5604835012345678009" in runner.invoke(args=["settings", "show"]).output

@@ -37,6 +37,7 @@ EXPECTED_RIGHTS = {
     "clawback.add": {ADM: ANY},
     "decision.add": {ADM: ANY},
     "settings.go_live": {ADM: ANY},
+    "settings.edit": {ADM: ANY},
     "contributions.export": {ADM: ANY, ACC: ANY, AUD: ANY, OFF: OWN},
     "municipality.read": {ADM: ANY, ACC: ANY, AUD: ANY, OFF: OWN},
     "municipality.overview": {ADM: ANY, ACC: ANY, AUD: ANY},
