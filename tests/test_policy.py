@@ -6,6 +6,7 @@ import pytest
 from auth import policy
 from auth.errors import PermissionDenied
 from auth.policy import RIGHTS, WRITES, can, covers_period, require
+from auth.responsibility import officers_responsible
 from models import FormVersion, PayoutLine, PayoutRun, Report, SelfDeclaration, StatusChange
 from services import submissions
 from services.errors import DomainError
@@ -46,6 +47,24 @@ def test_r12_lead_officer_acts_for_members_only_while_the_contract_runs(world):
     assert not can(officer, "document.submit", member, on=date(2026, 1, 1))
     assert not can(officer, "document.submit", member, on=date(2023, 12, 31))
     assert can(officer, "document.submit", world["lead"], on=date(2026, 1, 1))  # own municipality stays
+
+
+def test_r12_officers_responsible_is_the_inverse_of_responsibility(world, make_user):
+    """Messages go to whoever is responsible on the day: the member's own officer and its lead's (R12)."""
+    own = make_user("officer", municipality=world["member"], valid_from=date(2024, 1, 1))
+    make_user("officer", municipality=world["foreign"], valid_from=date(2024, 1, 1), active=False)
+    ids = [world["lead"].id, world["member"].id, world["foreign"].id]
+    during = officers_responsible(ids, date(2025, 6, 1))
+    after = officers_responsible(ids, date(2026, 1, 1))
+    def emails(users):
+        return sorted(user.email for user in users)
+
+    assert emails(during[world["lead"].id]) == [world["officer"].email]
+    assert emails(during[world["member"].id]) == emails([own, world["officer"]])
+    assert emails(after[world["member"].id]) == [own.email]  # the contract ended
+    assert during[world["foreign"].id] == []  # inactive officers get nothing
+    for municipality_id, users in during.items():
+        assert all(can(user, "document.edit", municipality_id, on=date(2025, 6, 1)) for user in users)
 
 
 def test_auditor_never_writes_and_reads_everything(world, make_user):
