@@ -1,4 +1,4 @@
-"""Imports flow one way (issue 14): core, config → models → auth → payouts → services → forms → views, admin, cli → app.
+"""Imports flow one way (issue 14): core, config → models → auth → payouts → documents → services → forms → views, admin, cli → app.
 
 A module may import its own layer and the layers below it, never one above; imports sit at the top of a
 module unless a cycle forces them into a function (listed here with the reason).
@@ -14,6 +14,7 @@ LAYERS = [
     {"models"},
     {"auth"},
     {"payouts"},
+    {"documents"},
     {"services"},
     {"forms"},
     {"views", "admin", "cli"},

@@ -1,0 +1,1 @@
+"""PDF documents (letters, notices, confirmations, invoices): pure rendering from plain values, no database."""
