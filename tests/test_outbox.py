@@ -1,11 +1,13 @@
 """The outbox is written in the transaction of its cause, once per dedupe key (issue 15)."""
 import json
+from datetime import date
 
 import pytest
 
 from models import AuditEntry, OutboxAttachment, OutboxMessage, db
 from services.audit import Actor
 from services.outbox import Attachment, enqueue, recipients_of
+from services.recipients import municipality_addresses
 
 ACTOR = Actor.cli("test")
 
@@ -44,3 +46,13 @@ def test_enqueue_makes_names_and_subject_header_safe(app):
                          "Frist\r\nBcc: evil@example.com", "Text", dedupe_key="k4")
     assert "\n" not in message.subject and "\r" not in message.subject
     assert json.loads(message.recipients_json) == [["Eva Bcc: evil@example.com", "eva@example.ch"]]
+
+
+def test_r12_municipality_addresses_are_its_officers_and_finance_office(app, make_municipality, make_user):
+    muni = make_municipality(finance_email="finanzen@gemeinde.ch")
+    officer = make_user("officer", municipality=muni, name="Ida Beispiel")
+    make_user("officer")  # another municipality's officer is not addressed
+    addresses = municipality_addresses([muni], date(2025, 1, 1), finance=True)
+    assert addresses == {muni.id: [("Ida Beispiel", officer.email),
+                                   (f"Finanzverwaltung {muni.name}", "finanzen@gemeinde.ch")]}
+    assert municipality_addresses([muni], date(2025, 1, 1)) == {muni.id: [("Ida Beispiel", officer.email)]}
