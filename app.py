@@ -3,14 +3,17 @@ import secrets
 
 from flask import Flask, g, request
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from admin import init_admin
 from auth.guards import template_helpers
+from auth.redirects import same_site_location
 from auth.service import load_user
 from auth.session import enforce_session_limits
 from cli import register_cli
 from config import StartupError, build_config, load_secret_key
 from core import formatting
+from core.numbers import DB_INT_MAX
 from extensions import babel, csrf, limiter, login_manager
 from models import db
 from models.database import DatabaseUnavailable, check_connection, make_database
@@ -23,8 +26,16 @@ from views.portal import bp as portal_bp
 PUBLIC_ENDPOINTS = {"auth.login", "static", "admin.static", "main.health"}
 
 
+class DatabaseIntConverter(IntegerConverter):
+    """`<int:…>` within the database's 64-bit range: a 20-digit id is a 404, not an overflow (issue 20)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=DB_INT_MAX, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = DatabaseIntConverter
     load_config(app, config)
     init_db(app)
     init_extensions(app)
@@ -124,4 +135,13 @@ def register_security_headers(app: Flask) -> None:
         )
         if current_user.is_authenticated:
             response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.after_request
+    def no_offsite_redirects(response):
+        # Whatever produced it (Flask-Admin's `url` parameter, a `next`), a redirect never leaves the site.
+        location = response.headers.get("Location")
+        if response.status_code in (301, 302, 303, 307, 308) and location \
+                and not same_site_location(location, request.host):
+            response.headers["Location"] = "/admin/" if request.path.startswith("/admin") else "/"
         return response

@@ -12,6 +12,8 @@ from wtforms import SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 
 from auth.policy import can
+from core.numbers import parse_id, parse_int
+from auth.redirects import safe_next
 from auth.session import REAUTH_MESSAGE, login_is_fresh
 from forms.fields import CHFField
 from models import MoneyField, db
@@ -123,6 +125,13 @@ class SecureModelView(ModelView):
         denied = super()._handle_view(name, **kwargs)
         if denied is None and name in WRITE_VIEWS and not self.is_writer():
             abort(403)  # also for POSTs to endpoints whose buttons are hidden
+        if denied is None and request.method == "GET" and "url" in request.args \
+                and not safe_next(request.args["url"]):
+            # Flask-Admin takes `http:evil.example` for a local return url (issue 20): drop it before
+            # it becomes a redirect or a link on the page.
+            args = request.args.to_dict(flat=False)
+            args.pop("url")
+            return redirect(url_for(request.endpoint, **args))
         return denied
 
     def check(self, model, before: dict | None, after: dict | None) -> None:
@@ -203,6 +212,16 @@ class SecureModelView(ModelView):
             return self._fail(exc)
         self.after_model_delete(model)
         return True
+
+    def get_one(self, id):
+        # `?id=` with 20 digits overflowed SQLite's integers into a 500 (issue 20): not a record.
+        return super().get_one(parse_id(id)) if parse_id(id) is not None else None
+
+    def _get_list_extra_args(self):
+        view_args = super()._get_list_extra_args()
+        page_size = parse_int(view_args.page_size, 0, 1000)
+        return view_args.clone(page=parse_int(view_args.page, 0, 10**6) or 0, filters=view_args.filters,
+                               page_size=page_size if page_size is not None else 0)
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
         if sort_column is not None and sort_column not in dict(self._sortable_columns or {}):

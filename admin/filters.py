@@ -5,6 +5,7 @@ from flask import has_request_context
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter
 from flask_admin.model.filters import BaseIntFilter
 
+from core.numbers import parse_id, parse_int
 from models import Contract, ContractMember
 
 
@@ -16,10 +17,11 @@ class ActiveInYearFilter(BaseIntFilter, BasePeeweeFilter):
         self.model = model
 
     def validate(self, value):
-        return str(value).strip().isdigit() and 1900 <= int(value) <= 2100
+        return parse_int(value, 1900, 2100) is not None
 
     def apply(self, query, value):
-        return query.where(self.model.overlapping(date(int(value), 1, 1), date(int(value), 12, 31)))
+        year = parse_int(value, 1900, 2100)
+        return query.where(self.model.overlapping(date(year, 1, 1), date(year, 12, 31)))
 
     def operation(self):
         return "="
@@ -37,11 +39,11 @@ class ContractFilter(BasePeeweeFilter):
         return [(str(c.id), c.reference) for c in Contract.select().order_by(Contract.reference)]
 
     def validate(self, value):
-        return str(value).isdigit()
+        return parse_id(value) is not None
 
     def apply(self, query, value):
-        leads = Contract.select(Contract.lead).where(Contract.id == int(value))
-        members = ContractMember.select(ContractMember.municipality).where(ContractMember.contract == int(value))
+        leads = Contract.select(Contract.lead).where(Contract.id == parse_id(value))
+        members = ContractMember.select(ContractMember.municipality).where(ContractMember.contract == parse_id(value))
         return query.where(self.column.in_(leads) | self.column.in_(members))
 
     def operation(self):

@@ -8,6 +8,7 @@ from wtforms import HiddenField, TextAreaField, ValidationError
 from wtforms.validators import Optional
 
 from core.formatting import chf, date_ch
+from core.numbers import parse_int
 from models import (
     DECISION_KINDS,
     FIELD_TYPES,
@@ -98,7 +99,7 @@ class MunicipalityAdmin(SecureModelView):
         return "Suchen: BFS-Nr, Gemeinde, Bezirk"
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        g.bfs_search = int(search.strip()) if search and search.strip().isdigit() else None
+        g.bfs_search = parse_int(search, 1, 9999) if search else None
         if g.bfs_search is not None:
             search = None  # a number is a BFS number (integer columns cannot be searched with LIKE)
         return super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)

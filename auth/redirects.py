@@ -15,3 +15,18 @@ def safe_next(target: str | None) -> str | None:
         if parts.scheme or parts.netloc:
             return None
     return target
+
+
+def same_site_location(location: str, host: str) -> bool:
+    """A redirect target that stays on this site: a local path, or an absolute http(s) URL to `host`.
+
+    Flask-Admin's `url` parameter passes `http:evil.example` as "safe" (it joins it to the host first),
+    and the browser then leaves the site; every redirect is checked against this instead (issue 20).
+    """
+    if safe_next(location):
+        return True
+    for candidate in (location, unquote(location)):
+        if "\\" in candidate or any(ord(ch) < 32 or ord(ch) == 127 for ch in candidate):
+            return False
+    parts = urlsplit(location)
+    return parts.scheme in ("http", "https") and parts.netloc == host and location.startswith(f"{parts.scheme}://")

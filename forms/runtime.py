@@ -11,7 +11,7 @@ from models import FormField, FormVersion
 
 TEXT_MAX, TEXTAREA_MAX = 500, 5000
 YES_NO = [SelectChoice("yes", "Ja"), SelectChoice("no", "Nein")]
-_DIGITS = re.compile(r"^[0-9]{1,9}$")  # ASCII only: int() would accept full-width digits
+_DIGITS = re.compile(r"-?[0-9]{1,9}")  # ASCII only: int() would accept full-width digits and "--5" fails late
 
 
 class CountField(Field):
@@ -34,7 +34,7 @@ class CountField(Field):
         self.data = None
         if not self.raw:
             return
-        if not _DIGITS.match(self.raw.lstrip("-")):
+        if not _DIGITS.fullmatch(self.raw):
             raise ValueError("Bitte eine ganze Zahl ohne Kommastellen eingeben.")
         self.data = int(self.raw)
 

@@ -59,7 +59,9 @@ def test_r18_new_version_applies_to_its_periods_and_old_reports_keep_theirs(clie
 # --- the workflow (R22) ---------------------------------------------------------------------------
 
 def _submit(client, muni, year=2025, half=1, data=None):
-    response = client.post(_url(muni, year, half), data={**(data or GOOD), "action": "submit"})
+    existing = Report.get_or_none((Report.municipality == muni.id) & (Report.year == year) & (Report.half == half))
+    lock = {"lock": str(existing.version)} if existing else {}  # the form always posts the version it showed
+    response = client.post(_url(muni, year, half), data={**(data or GOOD), "action": "submit", **lock})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     report = Report.get((Report.municipality == muni.id) & (Report.year == year) & (Report.half == half))
     return client.post(_url(muni, year, half, "/einreichen"), data={"lock": str(report.version)})
@@ -71,7 +73,7 @@ def test_r22_draft_submit_return_resubmit_accept_with_history(client, auth, lead
     client.post(_url(member), data={**GOOD, "action": "save"})
     report = Report.get()
     assert report.status == "draft" and report.count("first_info_interviews") == 4
-    confirm = client.post(_url(member), data={**GOOD, "action": "submit"})
+    confirm = client.post(_url(member), data={**GOOD, "action": "submit", "lock": str(report.version)})
     assert confirm.headers["Location"].endswith("/einreichen")
     page = client.get(_url(member, suffix="/einreichen")).get_data(as_text=True)
     assert "800.00" in page and "160.00" in page  # 4 × 200, 1 × 160 at current tariffs

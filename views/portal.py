@@ -15,6 +15,7 @@ from wtforms.validators import InputRequired, Length
 from auth.guards import permission_required
 from auth.policy import can, on_behalf
 from core.calendar import HalfYear
+from core.numbers import parse_int
 from forms.runtime import form_class
 from models import Municipality, Report, SelfDeclaration, Status, Submittable
 from services import submissions
@@ -107,6 +108,10 @@ def _edit(target: Target):
         form = form_type()
     else:
         form = form_type(data=document.values, lock=str(document.version) if target.exists else "")
+    if request.method == "POST" and target.exists and parse_int(form.lock.data, 0) is None:
+        # A post without the version it was read at would overwrite a newer value (issue 20): refused.
+        flash(submissions.STALE, "error")
+        return redirect(_endpoint(target, "edit"))
     if request.method == "POST" and form.validate_on_submit():
         values = form.values()
         submitting = request.form.get("action") == "submit"
@@ -116,7 +121,7 @@ def _edit(target: Target):
         else:
             try:
                 saved = submissions.save_draft(current_user, document, values,
-                                               int(form.lock.data) if form.lock.data else None,
+                                               parse_int(form.lock.data, 0) if target.exists else None,
                                                on_behalf=on_behalf(current_user))
             except DomainError as exc:
                 flash(exc.message, "error")
@@ -147,10 +152,10 @@ def _confirm(target: Target):
         flash("Vor dem Einreichen: " + " ".join(errors.values()), "error")
         return redirect(_endpoint(target, "edit"))
     if request.method == "POST":
-        if not form.validate_on_submit() or not (form.lock.data or "").isdigit():
+        if not form.validate_on_submit() or parse_int(form.lock.data, 0) is None:
             abort(400)
         try:
-            submissions.submit(current_user, document, int(form.lock.data), on_behalf=on_behalf(current_user))
+            submissions.submit(current_user, document, parse_int(form.lock.data, 0), on_behalf=on_behalf(current_user))
         except DomainError as exc:
             flash(exc.message, "error")
         else:
@@ -193,7 +198,10 @@ def _review(target: Target, action: str):
             flash("Bitte angeben, was zu korrigieren ist.", "error")
             return redirect(_endpoint(target, "edit"))
         abort(400)
-    lock = int(form.lock.data) if (form.lock.data or "").isdigit() else None
+    lock = parse_int(form.lock.data, 0)
+    if lock is None:  # the version is what makes concurrent reviews safe: never skipped (issue 20)
+        flash(submissions.STALE, "error")
+        return redirect(_endpoint(target, "edit"))
     try:
         if action == "accept":
             submissions.accept(current_user, document, lock)
