@@ -1,4 +1,5 @@
 """Admin import: upload → preview (dry run with per-row errors) → confirm (issue 3)."""
+import json
 import re
 import secrets
 from pathlib import Path
@@ -49,24 +50,28 @@ class ImportView(BaseView):
                 token = secrets.token_hex(16)
                 path = self._pending(token)
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(filename.encode("utf-8")[:200] + b"\n" + data)
+                # The preview's kind and name are stored with the data: the confirm step takes nothing else from
+                # the request (issue 20); the name is cut by characters, never inside a UTF-8 sequence.
+                meta = json.dumps({"kind": form.kind.data, "filename": filename[:200]}, ensure_ascii=True)
+                path.write_bytes(meta.encode("ascii") + b"\n" + data)
             return self.render("admin/import.html", form=form, labels=KIND_LABELS, result=result,
                                token=token, filename=filename)
         return self.render("admin/import.html", form=form, labels=KIND_LABELS)
 
     @expose("/confirm", methods=("POST",))
     def confirm(self):
-        kind = request.form.get("kind", "")
-        if kind not in KINDS:
-            abort(400)
         path = self._pending(request.form.get("token", ""))
         if not path.exists():
             flash("Die Vorschau ist abgelaufen oder wurde schon übernommen; bitte die Datei erneut hochladen.",
                   "error")
             return redirect(url_for(".index"))
-        filename, _, data = path.read_bytes().partition(b"\n")
+        meta, _, data = path.read_bytes().partition(b"\n")
+        meta = json.loads(meta)
+        kind, filename = meta["kind"], meta["filename"]
+        if kind not in KINDS:
+            abort(400)
         try:
-            result = run_import(kind, filename.decode("utf-8"), data, Actor.of(current_user, fresh=login_is_fresh()))
+            result = run_import(kind, filename, data, Actor.of(current_user, fresh=login_is_fresh()))
         except DomainError as exc:
             flash(exc.message, "error")
             return redirect(url_for(".index"))

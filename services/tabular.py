@@ -2,6 +2,7 @@
 import csv
 import io
 import re
+import zipfile
 from datetime import date, datetime
 
 from openpyxl import load_workbook
@@ -11,6 +12,16 @@ from .errors import DomainError
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 _DATE_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATE_CH = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}$")
+
+
+# Hard limits of an import file (issue 20): far above the canton's real data (2,131 municipalities × years),
+# far below what a crafted file needs to exhaust the server.
+MAX_ROWS = 50_000
+MAX_COLUMNS = 60
+MAX_UNZIPPED_BYTES = 64 * 1024 * 1024
+MAX_FIELD_BYTES = 10_000
+TOO_LARGE = (f"Die Datei ist zu gross: höchstens {MAX_ROWS:,} Zeilen und {MAX_COLUMNS} Spalten "
+             "(bitte aufteilen).").replace(",", "’")
 
 
 class CellError(ValueError):
@@ -31,10 +42,23 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, d
         raise DomainError("Die Datei ist weder CSV in UTF-8 noch XLSX.") from exc
     if "\x00" in text:
         raise DomainError("Die Datei ist weder CSV in UTF-8 noch XLSX.")
+    if not text.strip():  # e.g. only a byte-order mark
+        raise DomainError("Die Datei ist leer.")
     first = text.splitlines()[0] if text.splitlines() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = list(reader)
+    rows = []
+    try:
+        for cells in reader:
+            if len(rows) >= MAX_ROWS or len(cells) > MAX_COLUMNS:
+                raise DomainError(TOO_LARGE)
+            if any(len(cell) > MAX_FIELD_BYTES for cell in cells):
+                raise DomainError(f"Zeile {reader.line_num}: ein Feld ist länger als {MAX_FIELD_BYTES:,} Zeichen."
+                                  .replace(",", "’"))
+            rows.append(cells)
+    except csv.Error as exc:  # e.g. a field over csv's own limit of 128 KB, or a NUL inside quotes
+        raise DomainError(f"Die CSV-Datei ist fehlerhaft (Zeile {reader.line_num}): ein Feld ist zu lang oder "
+                          "ein Anführungszeichen ist nicht geschlossen.") from exc
     header = [h.strip() for h in rows[0]]
     body = []
     for number, cells in enumerate(rows[1:], start=2):
@@ -44,14 +68,42 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, d
     return header, body
 
 
+def _check_zip(data: bytes) -> None:
+    """Refuse a zip bomb before openpyxl inflates anything: the declared sizes of all members are summed."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unzipped = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise DomainError("Die Excel-Datei kann nicht gelesen werden.") from exc
+    if unzipped > MAX_UNZIPPED_BYTES:
+        raise DomainError(TOO_LARGE)
+
+
+def _stream_rows(sheet):
+    """Rows of the first sheet, streamed and capped; the sheet's declared `<dimension>` is ignored, so a
+    file that claims A1:XFD64000 costs only what it contains (issue 20)."""
+    sheet.reset_dimensions()
+    for count, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
+        if count > MAX_ROWS:
+            raise DomainError(TOO_LARGE)
+        cells = list(cells)
+        while cells and cells[-1] is None:  # iter_rows pads every row to max_col
+            cells.pop()
+        yield cells
+
+
 def _read_xlsx(data: bytes):
+    _check_zip(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for broken files
+        try:
+            rows = list(_stream_rows(workbook.worksheets[0]))
+        finally:
+            workbook.close()
+    except DomainError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - openpyxl and defusedxml (XXE, entity bombs) raise many types
         raise DomainError("Die Excel-Datei kann nicht gelesen werden.") from exc
-    sheet = workbook.worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
-    workbook.close()
     if not rows:
         raise DomainError("Die Datei ist leer.")
     header = [str(h).strip() if h is not None else "" for h in rows[0]]

@@ -1,12 +1,17 @@
 """Hardening, second round (issue 20): each finding of the probe reproduced at the level it was found."""
+import io
 import re
+import zipfile
 
 import pytest
+from openpyxl import Workbook
 from test_portal import GOOD, _url, lead_setup  # noqa: F401 - the fixture is used by name
 
 from auth.redirects import same_site_location
 from core.numbers import parse_int
-from models import Report
+from models import Municipality, Report
+from services.errors import DomainError
+from services.tabular import MAX_COLUMNS, MAX_ROWS, MAX_UNZIPPED_BYTES, read_table
 
 OFFSITE = ["http:evil.example", "https:evil.example", "//evil.example", "http://evil.example/", "/\\evil.example",
            "https:/evil.example", "\\\\evil.example", "http:%2F%2Fevil.example", "javascript:alert(1)"]
@@ -112,3 +117,103 @@ def test_review_without_a_valid_version_is_refused(client, auth, lead_setup, act
                                            ("１２", None), ("1_000", None), (BIG, None), ("", None), (None, None)])
 def test_parse_int_takes_ascii_digits_within_bounds_only(raw, expected):
     assert parse_int(raw) == expected
+
+
+# --- import files (findings 2, 3, 6) ---------------------------------------------------------------
+
+def _xlsx_with_sheet(sheet_xml: str, extra: dict | None = None) -> bytes:
+    """A real workbook whose first sheet is replaced by crafted XML (what an attacker can upload)."""
+    workbook = Workbook()
+    workbook.active.append(["bfs_nr", "reference_date", "foreign_residents"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = sheet_xml.encode()
+            target.writestr(item, data)
+        for name, data in (extra or {}).items():
+            target.writestr(name, data)
+    return out.getvalue()
+
+
+SHEET = ('<?xml version="1.0" encoding="UTF-8"?>{doctype}<worksheet '
+         'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{dimension}<sheetData>{rows}'
+         '</sheetData></worksheet>')
+HEADER_ROW = ('<row r="1"><c r="A1" t="inlineStr"><is><t>bfs_nr</t></is></c><c r="B1" t="inlineStr"><is><t>'
+              'reference_date</t></is></c><c r="C1" t="inlineStr"><is><t>foreign_residents</t></is></c></row>')
+
+
+def test_xlsx_declaring_a_huge_dimension_costs_only_its_content():
+    """Finding 2: `<dimension ref="A1:XFD64000"/>` made openpyxl pad 64,000 rows × 16,384 columns."""
+    data = _xlsx_with_sheet(SHEET.format(doctype="", dimension='<dimension ref="A1:XFD64000"/>', rows=HEADER_ROW))
+    header, rows = read_table("bombe.xlsx", data)
+    assert header[:3] == ["bfs_nr", "reference_date", "foreign_residents"] and len(header) <= MAX_COLUMNS
+    assert rows == []
+
+
+def test_xlsx_rows_with_a_cell_in_the_last_column_are_cut_at_the_column_cap():
+    """Finding 2: 4,000 rows with one cell in column XFD each took ~500 MB."""
+    rows = "".join(f'<row r="{n}"><c r="XFD{n}"><v>1</v></c></row>' for n in range(2, 4002))
+    data = _xlsx_with_sheet(SHEET.format(doctype="", dimension="", rows=HEADER_ROW + rows))
+    header, body = read_table("breit.xlsx", data)
+    assert len(header) <= MAX_COLUMNS and body == []  # the XFD cells are beyond the cap: nothing to import
+
+
+def test_xlsx_with_more_rows_than_the_cap_is_refused_in_german():
+    far = f'<row r="{MAX_ROWS + 5}"><c r="A{MAX_ROWS + 5}"><v>1</v></c></row>'  # openpyxl fills the gap
+    data = _xlsx_with_sheet(SHEET.format(doctype="", dimension="", rows=HEADER_ROW + far))
+    with pytest.raises(DomainError, match="zu gross"):
+        read_table("lang.xlsx", data)
+
+
+def test_xlsx_zip_bomb_is_refused_before_inflating():
+    data = _xlsx_with_sheet(SHEET.format(doctype="", dimension="", rows=HEADER_ROW),
+                            extra={"xl/media/padding.bin": b"\0" * (MAX_UNZIPPED_BYTES + 1)})
+    assert len(data) < MAX_UNZIPPED_BYTES // 100
+    with pytest.raises(DomainError, match="zu gross"):
+        read_table("zip.xlsx", data)
+
+
+@pytest.mark.parametrize("doctype", [
+    '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>',
+    '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>',
+])
+def test_xlsx_with_entities_is_refused_with_a_german_message(doctype):
+    """Finding 3: XXE and billion laughs were blocked by the parser, but its exception was a 500."""
+    data = _xlsx_with_sheet(SHEET.format(doctype=doctype, dimension="", rows=HEADER_ROW))
+    with pytest.raises(DomainError, match="kann nicht gelesen werden"):
+        read_table("xxe.xlsx", data)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\xef\xbb\xbf", "leer"),
+    (b"\xef\xbb\xbf\r\n\r\n", "leer"),
+    (b"bfs_nr,name,district\n2601," + b"x" * (129 * 1024) + b",Lebern\n", "Zeile 2): ein Feld ist zu lang"),
+    (b'bfs_nr,name,district\n2601,"' + b"x" * (129 * 1024) + b'",Lebern\n', "Zeile 2): ein Feld ist zu lang"),
+    (b"bfs_nr,name,district\n2601," + b"x" * (20 * 1024) + b",Lebern\n", "Zeile 2: ein Feld ist länger"),
+    (b"a," * (MAX_COLUMNS + 1) + b"\n", "zu gross"),
+])
+def test_csv_edge_cases_give_a_german_message_next_to_the_field(client, auth, content, message):
+    """Finding 3: a CSV of only a BOM and a field over 128 KB gave a 500."""
+    auth.login("admin")
+    response = client.post("/admin/import/", data={"kind": "municipalities", "file": (io.BytesIO(content), "x.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
+
+
+def test_import_confirm_takes_kind_and_name_from_the_stored_preview(client, auth):
+    """Findings 3 and 6: a name cut inside a UTF-8 character broke the confirm step; `kind` came from the request."""
+    auth.login("admin")
+    name = "ä" * 150 + ".csv"  # 300 bytes: the old code cut it at byte 200, inside nothing; 201 would split
+    page = client.post("/admin/import/", data={"kind": "municipalities", "file": (
+        io.BytesIO(b"bfs_nr,name,district\n2601,Solothurn,Solothurn\n"), "ü" + name)},
+        content_type="multipart/form-data").get_data(as_text=True)
+    token = page.split('name="token" value="')[1].split('"')[0]
+    confirmed = client.post("/admin/import/confirm", data={"kind": "population", "token": token})
+    assert confirmed.status_code == 302
+    assert Municipality.get().name == "Solothurn"  # imported as what the preview showed
