@@ -107,7 +107,7 @@ def test_login_follows_a_local_next_target(client, make_user):
 
 
 def test_login_is_throttled_per_account_with_the_same_answer_for_unknown_users(app, client, make_user):
-    """AUTH-04: after 5 failures the account is throttled, known or not; success is then refused."""
+    """AUTH-04: after 5 failures the account is throttled from that address, known or not; success is refused."""
     limiter.reset()
     user = make_user()
     statuses = {}
@@ -118,8 +118,35 @@ def test_login_is_throttled_per_account_with_the_same_answer_for_unknown_users(a
         statuses[email] = codes
     assert statuses[user.email] == statuses["unbekannt@test.so.ch"] == [200] * 5 + [429]
     blocked = client.post("/login", data={"email": user.email, "password": PASSWORD},
-                          environ_base={"REMOTE_ADDR": "10.0.0.9"})
+                          environ_base={"REMOTE_ADDR": "10.0.0.1"})
     assert blocked.status_code == 429 and "Zu viele" in blocked.get_data(as_text=True)
+
+
+def test_a_stranger_cannot_lock_the_accountant_out_from_elsewhere(app, client, make_user, caplog):
+    """Issue 20, finding 4: throttling is per account and address; the failures are logged and alerted."""
+    limiter.reset()
+    accountant = make_user("accountant")
+    app.config["LOGIN_ALERT_PER_ACCOUNT"] = "8 per hour"
+    for attempt in range(10):
+        client.post("/login", data={"email": accountant.email, "password": "falsch-falsch-falsch"},
+                    environ_base={"REMOTE_ADDR": f"192.0.2.{attempt // 5 + 1}"})
+    response = client.post("/login", data={"email": accountant.email, "password": PASSWORD},
+                           environ_base={"REMOTE_ADDR": "10.1.1.1"})
+    assert response.status_code == 302
+    assert sum("Fehlgeschlagene Anmeldung" in r.getMessage() for r in caplog.records) == 10
+    assert any("ALARM" in r.getMessage() and accountant.email in r.getMessage() for r in caplog.records)
+
+
+def test_json_logins_are_throttled_per_account_too(app, client, make_user):
+    """Issue 20, finding 4: a JSON body made the key `account:` (one bucket for all, none per account)."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    limiter.reset()
+    user = make_user()
+    codes = [client.post("/login", json={"email": user.email, "password": "falsch-falsch-falsch"}).status_code
+             for _ in range(6)]
+    assert codes == [200] * 5 + [429]
+    other = client.post("/login", json={"email": "jemand@test.so.ch", "password": "falsch-falsch-falsch"})
+    assert other.status_code == 200  # another account is its own bucket
 
 
 def test_login_is_throttled_per_ip(app, client):
