@@ -8,14 +8,14 @@ from flask_admin.contrib.peewee.form import save_inline
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from peewee import ForeignKeyField, IntegrityError, TextField
-from wtforms import SelectField, StringField, ValidationError
+from wtforms import SelectField, StringField, TextAreaField, ValidationError
 from wtforms.fields.choices import SelectChoice
 
 from auth.policy import can
-from core.numbers import parse_id, parse_int
 from auth.redirects import safe_next
 from auth.session import REAUTH_MESSAGE, login_is_fresh
-from forms.fields import CHFField
+from core.numbers import parse_id, parse_int
+from forms.fields import CHFField, TextRule
 from models import MoneyField, db
 from services.audit import Actor, record, snapshot
 from services.errors import DomainError
@@ -63,6 +63,7 @@ class SecureModelView(ModelView):
     audit_related: tuple[str, ...] = ()  # backrefs of inline children to include in the audit
     sensitive_fields: tuple[str, ...] = ()  # changing these needs a fresh login (issue 7)
     form_select_choices: dict[str, list[tuple[str, str]]] = {}
+    formula_prefix_allowed: tuple[str, ...] = ()  # text fields that may start with + (e.g. a phone number)
 
     picker_queries: dict = {}  # field name -> callable returning the query of allowed choices
 
@@ -95,6 +96,10 @@ class SecureModelView(ModelView):
                 overrides.setdefault(name, CHFField)
             elif isinstance(field, TextField):
                 overrides.setdefault(name, StringField)  # a view sets TextAreaField where it wants one
+                rule = TextRule(multiline=overrides[name] is TextAreaField,
+                                 allow_formula_prefix=name in self.formula_prefix_allowed)
+                spec = args.setdefault(name, {})
+                spec["validators"] = [*spec.get("validators", []), rule]
             if name in (self.column_labels or {}):
                 args.setdefault(name, {})["label"] = self.column_labels[name]
         self.form_overrides, self.form_args = overrides, args

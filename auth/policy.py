@@ -51,8 +51,8 @@ RIGHTS: dict[str, dict[str, str]] = {
     "review.queue": {ADMIN: ANY, AUDITOR: ANY},
 }
 WRITES = frozenset({"admin.write", "import.run", "run.prepare", "run.approve", "run.book", "budget.set",
-                    "budget.close", "clawback.add", "decision.add", "settings.go_live", "settings.edit", "document.edit",
-                    "document.submit", "document.review"})
+                    "budget.close", "clawback.add", "decision.add", "settings.go_live", "settings.edit",
+                    "document.edit", "document.submit", "document.review"})
 READ_ONLY_ROLES = frozenset({AUDITOR})  # financial control reads everything and changes nothing (§6)
 
 DENIED = "Diese Aktion ist für Ihre Rolle nicht erlaubt."
@@ -81,13 +81,14 @@ def scope(user, action: str) -> str | None:
 
 
 def _municipality_ids(obj) -> set[int]:
-    """The municipalities a record belongs to: itself, a line's municipality and payee, or `municipality_id`."""
+    """The municipalities a record belongs to: itself, or its `municipality_id`.
+
+    A payout line belongs to the municipality it pays for, not to its payee: after a contract ends, the
+    lead's officer no longer reads a former member's lines with their remarks (issue 20, R12)."""
     if isinstance(obj, int):
         return {obj}
     if isinstance(obj, Municipality):
         return {obj.id}
-    if isinstance(obj, PayoutLine):
-        return {obj.municipality_id, obj.payee_id} - {None}
     return {obj.municipality_id}
 
 

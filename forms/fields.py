@@ -2,6 +2,9 @@
 from decimal import Decimal, InvalidOperation
 
 from wtforms import DecimalField
+from wtforms.validators import StopValidation
+
+from core.text import text_problem
 
 
 class CHFField(DecimalField):
@@ -25,3 +28,15 @@ class CHFField(DecimalField):
             self.data = None
             raise ValueError("Bitte einen Betrag in CHF mit höchstens zwei Nachkommastellen angeben.")
         self.data = value
+
+
+class TextRule:
+    """The one text rule (core/text.py) as a WTForms validator: the same in the portal, the admin and imports."""
+
+    def __init__(self, multiline: bool = False, allow_formula_prefix: bool = False):
+        self.multiline, self.allow_formula_prefix = multiline, allow_formula_prefix
+
+    def __call__(self, form, field):
+        problem = text_problem(field.data, self.multiline, self.allow_formula_prefix)
+        if problem:
+            raise StopValidation(problem)

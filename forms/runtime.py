@@ -9,6 +9,8 @@ from wtforms.widgets import NumberInput
 
 from models import FormField, FormVersion
 
+from .fields import TextRule
+
 TEXT_MAX, TEXTAREA_MAX = 500, 5000
 YES_NO = [SelectChoice("yes", "Ja"), SelectChoice("no", "Nein")]
 _DIGITS = re.compile(r"-?[0-9]{1,9}")  # ASCII only: int() would accept full-width digits and "--5" fails late
@@ -85,15 +87,17 @@ def _required(field: FormField):
 def _field_for(spec: FormField):
     common = {"label": spec.label, "description": spec.help or ""}
     if spec.field_type == "integer":
-        return CountField(validators=_required(spec), minimum=spec.min_value, maximum=spec.max_value,
-                          render_kw={"min": spec.min_value, "max": spec.max_value}, **common)
+        # a count is never negative (R20), also when the admin left the field's minimum empty (issue 20)
+        minimum = spec.min_value if spec.min_value is not None else 0
+        return CountField(validators=_required(spec), minimum=minimum, maximum=spec.max_value,
+                          render_kw={"min": minimum, "max": spec.max_value}, **common)
     if spec.field_type == "text":
-        return StringField(validators=[*_required(spec),
-                                       Length(max=TEXT_MAX, message=f"Höchstens {TEXT_MAX} Zeichen.")], **common)
+        return StringField(validators=[*_required(spec), Length(max=TEXT_MAX, message=f"Höchstens {TEXT_MAX} Zeichen."),
+                                       TextRule()], **common)
     if spec.field_type == "textarea":
         return TextAreaField(validators=[*_required(spec),
-                                         Length(max=TEXTAREA_MAX, message=f"Höchstens {TEXTAREA_MAX} Zeichen.")],
-                             **common)
+                                         Length(max=TEXTAREA_MAX, message=f"Höchstens {TEXTAREA_MAX} Zeichen."),
+                                         TextRule(multiline=True)], **common)
     if spec.field_type == "yes_no":
         return YesNoField(validators=_required(spec), **common)
     if spec.field_type == "choice":

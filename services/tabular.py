@@ -7,9 +7,10 @@ from datetime import date, datetime
 
 from openpyxl import load_workbook
 
+from core.text import text_problem
+
 from .errors import DomainError
 
-FORMULA_PREFIXES = ("=", "+", "-", "@")
 _DATE_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATE_CH = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}$")
 
@@ -121,10 +122,9 @@ def text(value, column: str, required: bool = True) -> str | None:
         if required:
             raise CellError(f"{column}: Wert fehlt.")
         return None
-    if result.startswith(FORMULA_PREFIXES):
-        raise CellError(f"{column}: Wert beginnt mit «{result[0]}» (Formeln sind nicht erlaubt).")
-    if any(ord(ch) < 32 for ch in result):
-        raise CellError(f"{column}: enthält Steuerzeichen.")
+    problem = text_problem(result)  # the one text rule (issue 20): NFKC prefix check, no control characters
+    if problem:
+        raise CellError(f"{column}: {problem}")
     return result
 
 

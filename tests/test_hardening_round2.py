@@ -9,9 +9,11 @@ from test_portal import GOOD, _url, lead_setup  # noqa: F401 - the fixture is us
 
 from auth.redirects import same_site_location
 from core.numbers import parse_int
-from models import Municipality, Report
+from core.text import text_problem
+from models import FormField, Municipality, Report
 from services.errors import DomainError
-from services.tabular import MAX_COLUMNS, MAX_ROWS, MAX_UNZIPPED_BYTES, read_table
+from services.tabular import MAX_COLUMNS, MAX_ROWS, MAX_UNZIPPED_BYTES, CellError, read_table
+from services.tabular import text as tabular_text
 
 OFFSITE = ["http:evil.example", "https:evil.example", "//evil.example", "http://evil.example/", "/\\evil.example",
            "https:/evil.example", "\\\\evil.example", "http:%2F%2Fevil.example", "javascript:alert(1)"]
@@ -217,3 +219,33 @@ def test_import_confirm_takes_kind_and_name_from_the_stored_preview(client, auth
     confirmed = client.post("/admin/import/confirm", data={"kind": "population", "token": token})
     assert confirmed.status_code == 302
     assert Municipality.get().name == "Solothurn"  # imported as what the preview showed
+
+
+# --- one text rule (finding 6) -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(1)", "+41", "-5", "@SUM(A1)", "\u200b=1+1", "＝1+1", " \ufeff@x",
+                                  "Grenchen\x07", "Zeile\nzwei"])
+def test_one_text_rule_refuses_formula_prefixes_after_nfkc_and_control_characters(name):
+    assert text_problem(name) is not None
+    assert text_problem("Grenchen") is None and text_problem("Zeile\nzwei", multiline=True) is None
+
+
+@pytest.mark.parametrize("name", ["=1+1", "\u200b=1+1", "＝1+1", "Solo\x01thurn"])
+def test_admin_form_refuses_what_the_import_refuses(client, auth, make_municipality, name):
+    """Finding 6: the admin form accepted names the import refused; the import missed `\\u200b=` and `＝`."""
+    muni = make_municipality(name="Alt")
+    auth.login("admin")
+    page = client.post(f"/admin/municipality/edit/?id={muni.id}", data={
+        "bfs_nr": str(muni.bfs_nr), "name": name, "district": "Lebern"}).get_data(as_text=True)
+    assert "Formeln sind nicht erlaubt" in page or "Steuer" in page
+    assert Municipality.get_by_id(muni.id).name == "Alt"
+    with pytest.raises(CellError):
+        tabular_text(name, "name")
+
+
+def test_r20_integer_form_field_without_minimum_refuses_negative_counts(client, auth, lead_setup):
+    """Finding 6: an integer field created in the admin without a minimum accepted -3."""
+    FormField.update(min_value=None).where(FormField.key == "first_info_interviews").execute()
+    auth.login(user=lead_setup["officer"])
+    page = client.post(_url(lead_setup["lead"]), data={**GOOD, "first_info_interviews": "-3", "action": "save"})
+    assert "nicht kleiner als 0" in page.get_data(as_text=True) and Report.select().count() == 0

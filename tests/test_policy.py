@@ -104,7 +104,9 @@ def test_officers_see_lines_of_their_own_municipalities_in_approved_runs_only(wo
     officer, accountant = world["officer"], make_user("accountant")
     draft, approved = PayoutRun(status="draft"), PayoutRun(status="approved")
     own = PayoutLine(run=approved, municipality=world["member"], payee=world["lead"])
-    assert can(officer, "line.read", own)
+    assert can(officer, "line.read", own, on=date(2025, 6, 1))  # while the contract runs
+    assert not can(officer, "line.read", own, on=date(2026, 1, 1))  # issue 20: not after it ended, payee or not
+    assert can(officer, "line.read", PayoutLine(run=approved, municipality=world["lead"], payee=world["lead"]))
     assert not can(officer, "line.read", PayoutLine(run=draft, municipality=world["lead"], payee=world["lead"]))
     assert not can(officer, "line.read", PayoutLine(run=approved, municipality=world["foreign"],
                                                     payee=world["foreign"]))
