@@ -2,6 +2,8 @@
 import io
 import re
 import zipfile
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook
@@ -10,7 +12,7 @@ from test_portal import GOOD, _url, lead_setup  # noqa: F401 - the fixture is us
 from auth.redirects import same_site_location
 from core.numbers import parse_int
 from core.text import text_problem
-from models import FormField, Municipality, Report
+from models import FormField, Municipality, PayoutLine, PayoutRun, Report
 from services.errors import DomainError
 from services.tabular import MAX_COLUMNS, MAX_ROWS, MAX_UNZIPPED_BYTES, CellError, read_table
 from services.tabular import text as tabular_text
@@ -249,3 +251,22 @@ def test_r20_integer_form_field_without_minimum_refuses_negative_counts(client, 
     auth.login(user=lead_setup["officer"])
     page = client.post(_url(lead_setup["lead"]), data={**GOOD, "first_info_interviews": "-3", "action": "save"})
     assert "nicht kleiner als 0" in page.get_data(as_text=True) and Report.select().count() == 0
+
+
+def test_r12_lead_officer_no_longer_opens_a_former_members_lines(client, auth, make_municipality, make_user,
+                                                                 make_contract):
+    """Finding 6: the lead's officer still opened a former member's lines (with the report's remarks)."""
+    lead, member = make_municipality(name="Leitdorf"), make_municipality(name="Mitdorf")
+    make_contract(lead, [member], valid_from=date(2024, 1, 1), valid_to=date(2025, 12, 31))
+    officer = make_user("officer", municipality=lead, valid_from=date(2024, 1, 1))
+    run = PayoutRun.create(payout_date=date(2025, 9, 30), status="approved", prepared_by=make_user("admin"))
+
+    def line(municipality):
+        return PayoutLine.create(run=run, municipality=municipality, payee=lead, component="case_first_info",
+                                 period="2025-H1", quantity=1, rate=Decimal("200.00"), amount=Decimal("200.00"),
+                                 status="payable", rule="R5", explanation="Bemerkung der Gemeinde")
+
+    former, own = line(member), line(lead)
+    auth.login(user=officer)
+    assert client.get(f"/runs/{run.id}/lines/{former.id}").status_code == 404  # the contract ended 31.12.2025
+    assert client.get(f"/runs/{run.id}/lines/{own.id}").status_code == 200
