@@ -23,7 +23,8 @@ from views.main import bp as main_bp
 from views.payouts import bp as payouts_bp
 from views.portal import bp as portal_bp
 
-PUBLIC_ENDPOINTS = {"auth.login", "static", "admin.static", "main.health"}
+# the second-factor steps check the pending password login themselves
+PUBLIC_ENDPOINTS = {"auth.login", "auth.second_factor", "auth.enrol", "static", "admin.static", "main.health"}
 
 
 class DatabaseIntConverter(IntegerConverter):

@@ -3,10 +3,13 @@ from datetime import date
 
 from flask import g, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from wtforms import HiddenField, TextAreaField, ValidationError
 from wtforms.validators import Optional
 
+from auth import second_factor
+from auth.policy import can
 from core.formatting import chf, date_ch
 from core.numbers import parse_int
 from models import (
@@ -118,16 +121,34 @@ class MunicipalityAdmin(SecureModelView):
         masterdata.check_municipality(model)
 
 
+def _second_factor(view, context, model, name):
+    """Status of the user's second factor; the admin's reset button (POST with CSRF, fresh login, audited)."""
+    if model.totp_enabled_at:
+        status = Markup("eingerichtet seit {}").format(date_ch(model.totp_enabled_at))
+    else:
+        status = Markup("nicht eingerichtet") + (Markup(" (bei der nächsten Anmeldung verlangt)")
+                                                 if second_factor.required(model) else Markup(""))
+    if not (model.totp_secret and can(current_user, "user.reset_second_factor")):
+        return status
+    return status + Markup(
+        ' <form method="post" action="{}" class="d-inline"><input type="hidden" name="csrf_token" value="{}">'
+        '<button type="submit" class="btn btn-sm btn-outline-danger">Zurücksetzen</button></form>').format(
+        url_for("auth.reset_second_factor", user_id=model.id), generate_csrf())
+
+
 class UserAdmin(SecureModelView):
-    column_list = ["email", "name", "role", "active", "created_at"]
+    column_list = ["email", "name", "role", "active", "totp_enabled_at", "created_at"]
     column_labels = {"email": "E-Mail", "name": "Name", "role": "Rolle", "active": "Aktiv",
-                     "created_at": "Erstellt", "assignments": "Zuordnungen als IB"}
+                     "created_at": "Erstellt", "assignments": "Zuordnungen als IB",
+                     "totp_enabled_at": "Zweiter Faktor"}
     column_searchable_list = ["email", "name"]
     column_filters = ["role", "active"]
-    column_formatters = {**_coded("role", ROLES), "created_at": lambda v, c, m, n: date_ch(m.created_at)}
+    column_formatters = {**_coded("role", ROLES), "created_at": lambda v, c, m, n: date_ch(m.created_at),
+                         "totp_enabled_at": _second_factor}
     form_columns = ["email", "name", "role", "active"]
     form_select_choices = {"role": list(ROLES.items())}
-    column_details_exclude_list = ["password_hash", "session_version"]
+    column_details_exclude_list = ["password_hash", "session_version", "totp_secret", "totp_last_step",
+                                   "recovery_codes_json"]
     sensitive_fields = ("role", "active")
     deletable = False  # users are deactivated, never deleted (audit references them)
 

@@ -39,6 +39,7 @@ RIGHTS: dict[str, dict[str, str]] = {
     "decision.add": {ADMIN: ANY},
     "settings.go_live": {ADMIN: ANY},
     "settings.edit": {ADMIN: ANY},
+    "user.reset_second_factor": {ADMIN: ANY},
     "contributions.export": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY, OFFICER: OWN},
     # municipalities, reports and self-declarations (R1–R3, R18–R22)
     "municipality.read": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY, OFFICER: OWN},
@@ -52,7 +53,7 @@ RIGHTS: dict[str, dict[str, str]] = {
 }
 WRITES = frozenset({"admin.write", "import.run", "run.prepare", "run.approve", "run.book", "budget.set",
                     "budget.close", "clawback.add", "decision.add", "settings.go_live", "settings.edit",
-                    "document.edit", "document.submit", "document.review"})
+                    "user.reset_second_factor", "document.edit", "document.submit", "document.review"})
 READ_ONLY_ROLES = frozenset({AUDITOR})  # financial control reads everything and changes nothing (§6)
 
 DENIED = "Diese Aktion ist für Ihre Rolle nicht erlaubt."

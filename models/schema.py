@@ -124,6 +124,27 @@ def _v6_down():
     db.drop_tables([OutboxAttachment, OutboxMessage])
 
 
+# Plain ALTER TABLE on both databases: playhouse's SQLite migrator rebuilds a table for NOT NULL columns,
+# which the foreign keys pointing at "user" forbid.
+_V13_COLUMNS = [
+    ("totp_secret", "TEXT"),
+    ("totp_enabled_at", "TIMESTAMP"),
+    ("totp_last_step", "INTEGER NOT NULL DEFAULT 0"),
+    ("recovery_codes_json", "TEXT NOT NULL DEFAULT '[]'"),
+    ("demo", "BOOLEAN NOT NULL DEFAULT FALSE"),
+]
+
+
+def _v13_up():
+    for column, definition in _V13_COLUMNS:
+        db.execute_sql(f'ALTER TABLE "user" ADD COLUMN "{column}" {definition}')
+
+
+def _v13_down():
+    for column, _definition in reversed(_V13_COLUMNS):
+        db.execute_sql(f'ALTER TABLE "user" DROP COLUMN "{column}"')
+
+
 MIGRATIONS = [
     Migration(1, "Ausgangsschema", _v1_up, _v1_down),
     Migration(2, "Korrespondenzperson der Gemeinde (§4.5.1)", _v2_up, _v2_down),
@@ -134,6 +155,7 @@ MIGRATIONS = [
               _v5_up, _v5_down),
     Migration(6, "Postausgang: Nachrichten mit Anhängen, im selben Vorgang wie ihr Anlass geschrieben", _v6_up,
               _v6_down),
+    Migration(13, "Zweiter Faktor (TOTP, Wiederherstellungscodes) für Rollen, die Geld bewegen", _v13_up, _v13_down),
 ]
 LATEST = MIGRATIONS[-1].version
 

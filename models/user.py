@@ -26,6 +26,13 @@ class User(UserMixin, BaseModel):
     active = BooleanField(default=True)
     session_version = IntegerField(default=1)
     created_at = DateTimeField(default=utcnow)
+    # second factor (issue 20): TOTP secret, confirmed when enrolment succeeded; the last accepted time step
+    # makes a code usable once; recovery codes are stored as SHA-256 hashes (they are random, not chosen)
+    totp_secret = TextField(null=True)
+    totp_enabled_at = DateTimeField(null=True)
+    totp_last_step = IntegerField(default=0)
+    recovery_codes_json = TextField(default="[]")
+    demo = BooleanField(default=False)  # a demo user: its code is shown on the page; refused in production
 
     def __str__(self):
         return f"{self.name} <{self.email}>" if self.name else self.email

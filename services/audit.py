@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from models import AuditEntry
 
-HIDDEN_FIELDS = {"password_hash"}
+HIDDEN_FIELDS = {"password_hash", "totp_secret", "recovery_codes_json"}
 
 
 @dataclass(frozen=True)

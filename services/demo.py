@@ -4,6 +4,8 @@ from pathlib import Path
 
 from schwifty import IBAN
 
+from auth import second_factor
+
 from models import (
     Contract,
     ContractMember,
@@ -15,6 +17,7 @@ from models import (
     Status,
     User,
     db,
+    utcnow,
 )
 from payouts.inputs import COUNT_KEYS
 
@@ -27,6 +30,9 @@ from .users import create_user
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEMO_PASSWORD = "Demo-Zugang-2026!"
+# The demo users' second factor (issue 20): a known secret, and the login page shows the current code because
+# the users are marked `demo`; production refuses demo users.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPDEMOSTARTINTEGR"
 DEMO_USERS = [
     ("admin@demo.so.ch", "admin", "Andrea Amrein (Koordinationsstelle)", None),
     ("ib.hubersdorf@demo.so.ch", "officer", "Iris Brunner (IB Hubersdorf, Leitgemeinde)", 2548),
@@ -56,8 +62,11 @@ def seed_demo(production: bool) -> list[str]:
     with db.atomic():
         for email, role, name, bfs in DEMO_USERS:
             if not User.select().where(User.email == email).exists():
-                create_user(actor, email, role, DEMO_PASSWORD, name=name, municipality_bfs=bfs,
-                            valid_from=date(2024, 1, 1))
+                user = create_user(actor, email, role, DEMO_PASSWORD, name=name, municipality_bfs=bfs,
+                                   valid_from=date(2024, 1, 1))
+                User.update(demo=True, totp_secret=DEMO_TOTP_SECRET if second_factor.required(user) else None,
+                            totp_enabled_at=utcnow() if second_factor.required(user) else None
+                            ).where(User.id == user.id).execute()
                 done.append(f"Benutzer {email} ({role})")
         lead = Municipality.get(Municipality.bfs_nr == 2548)
         for muni in Municipality.select().where(Municipality.bfs_nr.in_([2548, 2601, *DEMO_MEMBERS])):
@@ -135,4 +144,5 @@ def _demo_reports(actor: Actor) -> list[str]:
 
 def demo_logins() -> str:
     lines = [f"  {role:<11} {email:<28} {name}" for email, role, name, _ in DEMO_USERS]
-    return "Demo-Zugänge (Passwort für alle: " + DEMO_PASSWORD + ")\n" + "\n".join(lines)
+    return ("Demo-Zugänge (Passwort für alle: " + DEMO_PASSWORD + "; admin, Buchhaltung und Finanzkontrolle geben "
+            "danach den Code ein, den die Anmeldeseite für Demo-Benutzer anzeigt)\n" + "\n".join(lines))

@@ -1,8 +1,11 @@
 """Create users and set passwords, with validation and audit (CLI, admin and imports use it)."""
 from datetime import date
 
+from auth import second_factor
 from auth.passwords import hash_password, password_problems
-from models import ROLES, Municipality, OfficerAssignment, User, db
+from auth.policy import require
+from auth.session import REAUTH_MESSAGE
+from models import ROLES, Municipality, OfficerAssignment, User, db, utcnow
 
 from .audit import Actor, record, snapshot
 from .errors import DomainError
@@ -78,3 +81,50 @@ def set_password(actor: Actor, email: str, password: str) -> User:
 def end_sessions(user: User) -> None:
     """Invalidate every session cookie of the user (logout, deactivation)."""
     User.update(session_version=User.session_version + 1).where(User.id == user.id).execute()
+
+
+# --- second factor (issue 20) ----------------------------------------------------------------------
+
+def begin_enrolment(user: User) -> str:
+    """The secret to enrol with: kept unconfirmed on the user until a code proves the app has it."""
+    if second_factor.enrolled(user):
+        raise DomainError("Der zweite Faktor ist bereits eingerichtet.")
+    if not user.totp_secret:
+        user.totp_secret = second_factor.new_secret()
+        User.update(totp_secret=user.totp_secret).where(User.id == user.id).execute()
+    return user.totp_secret
+
+
+def confirm_enrolment(user: User, code: str) -> list[str]:
+    """Enable the factor when `code` matches the stored secret; returns the ten recovery codes (shown once)."""
+    if second_factor.enrolled(user) or not user.totp_secret:
+        raise DomainError("Bitte die Einrichtung neu beginnen.")
+    if not second_factor.verify_totp(user, code):
+        raise DomainError("Der Code stimmt nicht. Bitte den aktuellen 6-stelligen Code der App eingeben.",
+                          {"code": ["Der Code stimmt nicht."]})
+    codes, hashes = second_factor.new_recovery_codes()
+    with db.atomic():
+        before = snapshot(user)
+        User.update(totp_enabled_at=utcnow(), recovery_codes_json=hashes).where(User.id == user.id).execute()
+        fresh = User.get_by_id(user.id)
+        record(Actor.of(user), "enable_second_factor", fresh, before=before, after=snapshot(fresh),
+               reason="Zweiter Faktor eingerichtet")
+    return codes
+
+
+def reset_second_factor(admin: User, user_id: int, fresh: bool) -> User:
+    """An admin removes a user's factor (lost phone): the user enrols again at the next login; sessions end."""
+    require(admin, "user.reset_second_factor")
+    if not fresh:
+        raise DomainError(REAUTH_MESSAGE)
+    with db.atomic():
+        user = User.get_or_none(User.id == user_id)
+        if user is None:
+            raise DomainError("Unbekannter Benutzer.")
+        before = snapshot(user)
+        User.update(totp_secret=None, totp_enabled_at=None, totp_last_step=0, recovery_codes_json="[]",
+                    session_version=User.session_version + 1).where(User.id == user.id).execute()
+        user = User.get_by_id(user.id)
+        record(Actor.of(admin, fresh=True), "reset_second_factor", user, before=before, after=snapshot(user),
+               reason="Zweiter Faktor zurückgesetzt: Neueinrichtung bei der nächsten Anmeldung")
+    return user

@@ -3,13 +3,15 @@ import os
 import re
 from datetime import date
 
+import pyotp
 import pytest
 from schwifty import IBAN
 
 from app import create_app
 from auth.passwords import hash_password
+from auth.second_factor import REQUIRED_ROLES, current_code
 from extensions import limiter
-from models import Contract, ContractMember, Municipality, OfficerAssignment, User, db
+from models import Contract, ContractMember, Municipality, OfficerAssignment, User, db, utcnow
 from models.database import DatabaseUnavailable, check_connection, make_database
 from models.schema import upgrade
 from services import payout_runs
@@ -137,8 +139,12 @@ def go_live(app):
 def make_user(app, make_municipality):
     counter = iter(range(1, 10000))
 
-    def factory(role="admin", email=None, municipality=None, valid_from=date(2017, 1, 1), **kw):
+    def factory(role="admin", email=None, municipality=None, valid_from=date(2017, 1, 1), second_factor=None, **kw):
         email = email or f"{role}{next(counter)}@test.so.ch"
+        if second_factor is None:
+            second_factor = role in REQUIRED_ROLES  # issue 20: these roles log in with a code
+        if second_factor:
+            kw.update(totp_secret=pyotp.random_base32(), totp_enabled_at=utcnow())
         user = User.create(email=email, role=role, name=kw.pop("name", role.title()),
                            password_hash=_PASSWORD_HASH, **kw)
         if role == "officer":
@@ -171,6 +177,9 @@ class AuthActions:
         user = user or self._make_user(role=role, **kw)
         response = self._client.post("/login", data={"email": user.email, "password": PASSWORD})
         assert response.status_code == 302, "login failed"
+        if response.headers["Location"].startswith("/login/code"):
+            response = self._client.post("/login/code", data={"code": totp_code(user)})
+            assert response.status_code == 302, "second factor failed"
         return user
 
     def logout(self):
@@ -180,6 +189,12 @@ class AuthActions:
 @pytest.fixture
 def auth(client, make_user):
     return AuthActions(client, make_user)
+
+
+def totp_code(user) -> str:
+    """The user's current code; the test forgets the last used step so that a user can log in again at once."""
+    User.update(totp_last_step=0).where(User.id == user.id).execute()
+    return current_code(User.get_by_id(user.id).totp_secret)
 
 
 def csrf_token_from(html: str) -> str:

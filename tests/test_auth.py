@@ -3,7 +3,7 @@ import pytest
 
 from extensions import limiter
 from models import User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, totp_code
 
 PUBLIC = {"auth.login", "static", "admin.static", "main.health"}
 
@@ -35,9 +35,16 @@ def test_login_page_and_health_are_public(client):
     assert client.get("/healthz").json == {"status": "ok"}
 
 
+def _login_with_code(client, user, path="/login"):
+    """Password, then the code of the second factor (issue 20); returns the last answer."""
+    response = client.post(path, data={"email": user.email.upper(), "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/login/code"
+    return client.post("/login/code", data={"code": totp_code(user)})
+
+
 def test_login_with_correct_password_opens_the_home_page(client, make_user):
     user = make_user(role="accountant")
-    response = client.post("/login", data={"email": user.email.upper(), "password": PASSWORD})
+    response = _login_with_code(client, user)
     assert response.status_code == 302
     assert "Willkommen" in client.get("/").get_data(as_text=True)
 
@@ -95,14 +102,14 @@ def test_password_hash_is_argon2id_with_owasp_parameters(app):
 def test_login_ignores_hostile_next_targets(client, make_user, target):
     """AUTH-08: every hostile `next` lands on the start page."""
     user = make_user(role="auditor")
-    response = client.post(f"/login?next={target}", data={"email": user.email, "password": PASSWORD})
+    response = _login_with_code(client, user, f"/login?next={target}")
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
 
 
 def test_login_follows_a_local_next_target(client, make_user):
     user = make_user(role="admin")
-    response = client.post("/login?next=/admin/municipality/", data={"email": user.email, "password": PASSWORD})
+    response = _login_with_code(client, user, "/login?next=/admin/municipality/")
     assert response.headers["Location"] == "/admin/municipality/"
 
 

@@ -15,7 +15,9 @@ def test_seed_demo_loads_real_data_and_demo_users(app, runner, client):
     assert contract.reference.startswith("DEMO") and 2 <= contract.members.count() <= 3
     assert Report.select().where(Report.is_demo == False).count() == 0  # noqa: E712
     response = client.post("/login", data={"email": "admin@demo.so.ch", "password": DEMO_PASSWORD})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.headers["Location"] == "/login/code"
+    shown = re.search(r"aktueller Code <strong>(\d{6})</strong>", client.get("/login/code").get_data(as_text=True))
+    assert client.post("/login/code", data={"code": shown.group(1)}).status_code == 302  # issue 20: demo code
     page = client.get("/admin/municipality/?page_size=200").get_data(as_text=True)
     assert all(re.search(rf">\s*{bfs}\s*<", page) for bfs in (2401, 2601, 2622))
 

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from conftest import PASSWORD, csrf_token_from, ensure_go_live
+from conftest import PASSWORD, csrf_token_from, ensure_go_live, totp_code
 
 from models import Municipality, PayoutRun, Tariff, User
 from services import payout_runs
@@ -72,6 +72,8 @@ def _admin_with_csrf(make_app, make_user):
     user = make_user("admin")
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
     client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    token = csrf_token_from(client.get("/login/code").get_data(as_text=True))
+    assert client.post("/login/code", data={"code": totp_code(user), "csrf_token": token}).status_code == 302
     return client
 
 

@@ -18,7 +18,7 @@ from services import payout_runs
 ADM, OFF, ACC, AUD = "admin", "officer", "accountant", "auditor"
 ALL = {ADM, OFF, ACC, AUD}
 NONE: set[str] = set()
-PUBLIC = {"auth.login", "static", "admin.static", "main.health"}
+PUBLIC = {"auth.login", "auth.second_factor", "auth.enrol", "static", "admin.static", "main.health"}
 
 # The policy, one row per action (ANY: every record; OWN: municipalities the officer is responsible for, R12).
 EXPECTED_RIGHTS = {
@@ -38,6 +38,7 @@ EXPECTED_RIGHTS = {
     "decision.add": {ADM: ANY},
     "settings.go_live": {ADM: ANY},
     "settings.edit": {ADM: ANY},
+    "user.reset_second_factor": {ADM: ANY},
     "contributions.export": {ADM: ANY, ACC: ANY, AUD: ANY, OFF: OWN},
     "municipality.read": {ADM: ANY, ACC: ANY, AUD: ANY, OFF: OWN},
     "municipality.overview": {ADM: ANY, ACC: ANY, AUD: ANY},
@@ -67,6 +68,8 @@ ENDPOINTS = {
     "imports.confirm": {"POST": "import.run"},
     "main.home": {"GET": LOGGED_IN},
     "auth.logout": {"POST": LOGGED_IN},
+    "auth.account_second_factor": {"GET": LOGGED_IN, "POST": LOGGED_IN},  # one's own factor only
+    "auth.reset_second_factor": {"POST": "user.reset_second_factor"},
     "payouts.runs": {"GET": "run.read", "POST": "run.prepare"},
     "payouts.run_detail": {"GET": "run.read"},
     "payouts.run_lines": {"GET": "run.read"},
@@ -106,7 +109,9 @@ def allowed_roles(action: str) -> set[str]:
     return set(RIGHTS[action])
 
 
-VALUES = {"municipality_id": "1", "year": "2025", "half": "2", "run_id": "1", "line_id": "1", "filename": "x"}
+# user 2 is the officer: resetting the factor of the logged-in admin (user 1) would end the walk's session
+VALUES = {"municipality_id": "1", "year": "2025", "half": "2", "run_id": "1", "line_id": "1", "filename": "x",
+          "user_id": "2"}
 
 
 def _url(rule) -> str:
