@@ -5,7 +5,6 @@ from pathlib import Path
 from schwifty import IBAN
 
 from auth import second_factor
-
 from models import (
     Contract,
     ContractMember,

@@ -5,9 +5,9 @@ from datetime import datetime, timezone
 
 import pyotp
 import pytest
+from conftest import PASSWORD, totp_code
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from conftest import PASSWORD, totp_code
 
 from auth import second_factor
 from extensions import limiter
