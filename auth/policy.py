@@ -40,6 +40,12 @@ RIGHTS: dict[str, dict[str, str]] = {
     "settings.go_live": {ADMIN: ANY},
     "settings.edit": {ADMIN: ANY},
     "contributions.export": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY, OFFICER: OWN},
+    # invoices (R16, §4.7, issue 16): the canton's accounting; officers are not granted (the finance office
+    # of the municipality receives the invoice by mail)
+    "invoice.read": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY},
+    "invoice.pay": {ACCOUNTANT: ANY},
+    "invoice.cancel": {ACCOUNTANT: ANY},
+    "invoice.send": {ACCOUNTANT: ANY},
     # municipalities, reports and self-declarations (R1–R3, R18–R22)
     "municipality.read": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY, OFFICER: OWN},
     "municipality.overview": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY},
@@ -52,6 +58,7 @@ RIGHTS: dict[str, dict[str, str]] = {
 }
 WRITES = frozenset({"admin.write", "import.run", "run.prepare", "run.approve", "run.book", "budget.set",
                     "budget.close", "clawback.add", "decision.add", "settings.go_live", "settings.edit", "document.edit",
+                    "invoice.pay", "invoice.cancel", "invoice.send",
                     "document.submit", "document.review"})
 READ_ONLY_ROLES = frozenset({AUDITOR})  # financial control reads everything and changes nothing (§6)
 

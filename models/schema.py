@@ -2,13 +2,14 @@
 from dataclasses import dataclass
 from typing import Callable
 
-from peewee import DateTimeField, IntegerField, PostgresqlDatabase, TextField
+from peewee import DateField, DateTimeField, ForeignKeyField, IntegerField, PostgresqlDatabase, TextField
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from . import (
     ALL_MODELS,
     DECISION_KINDS,
     AuditEntry,
+    Invoice,
     LedgerEntry,
     MoneyField,
     Municipality,
@@ -17,8 +18,10 @@ from . import (
     RunPayee,
     SchemaVersion,
     Setting,
+    User,
     db,
 )
+from .invoice import STORED_INVOICE_STATES, invoice_status_check
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,54 @@ def _v6_down():
     db.drop_tables([OutboxAttachment, OutboxMessage])
 
 
+def _set_check(table: str, name: str, old: str, new: str) -> None:
+    """Replace a CHECK; SQLite cannot alter one, so the table is rebuilt with its rows and indexes."""
+    if isinstance(db.obj, PostgresqlDatabase):
+        db.execute_sql(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}")
+        db.execute_sql(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({new})")
+        return
+    sql = db.execute_sql("SELECT sql FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone()[0]
+    if old not in sql:
+        raise RuntimeError(f"{table}: Bedingung «{old}» nicht gefunden")
+    indexes = [row[0] for row in db.execute_sql(
+        "SELECT sql FROM sqlite_master WHERE type='index' AND tbl_name=? AND sql IS NOT NULL", (table,)).fetchall()]
+    columns = ", ".join(f'"{row[1]}"' for row in db.execute_sql(f"PRAGMA table_info({table})").fetchall())
+    db.execute_sql(f"ALTER TABLE {table} RENAME TO {table}_rebuild")
+    db.execute_sql(sql.replace(old, new))
+    db.execute_sql(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table}_rebuild")
+    db.execute_sql(f"DROP TABLE {table}_rebuild")
+    for index in indexes:
+        db.execute_sql(index)
+
+
+_V9_COLUMNS = [
+    ("invoice", "paid_by_id", lambda: ForeignKeyField(User, null=True, field=User.id, on_delete="RESTRICT")),
+    ("invoice", "paid_recorded_at", lambda: DateTimeField(null=True)),
+    ("invoice", "cancelled_on", lambda: DateField(null=True)),
+    ("invoice", "cancelled_by_id", lambda: ForeignKeyField(User, null=True, field=User.id, on_delete="RESTRICT")),
+    ("invoice", "cancelled_reason", lambda: TextField(null=True)),
+    ("municipality", "street", lambda: TextField(null=True)),
+    ("municipality", "postcode", lambda: TextField(null=True)),
+]
+_V8_INVOICE_STATES = ("open", "paid")
+
+
+def _v9_up():
+    migrator = _migrator()
+    migrate(*[migrator.add_column(table, column, make()) for table, column, make in _V9_COLUMNS])
+    _set_check("invoice", "invoice_status_check", invoice_status_check(_V8_INVOICE_STATES),
+               invoice_status_check(STORED_INVOICE_STATES))
+
+
+def _v9_down():
+    if Invoice.select().where(Invoice.status == "cancelled").exists():
+        raise RuntimeError("Stornierte Rechnungen vorhanden: Version 9 kann nicht zurückgenommen werden")
+    _set_check("invoice", "invoice_status_check", invoice_status_check(STORED_INVOICE_STATES),
+               invoice_status_check(_V8_INVOICE_STATES))
+    migrator = _migrator()
+    migrate(*[migrator.drop_column(table, column) for table, column, _make in _V9_COLUMNS])
+
+
 MIGRATIONS = [
     Migration(1, "Ausgangsschema", _v1_up, _v1_down),
     Migration(2, "Korrespondenzperson der Gemeinde (§4.5.1)", _v2_up, _v2_down),
@@ -134,6 +185,8 @@ MIGRATIONS = [
               _v5_up, _v5_down),
     Migration(6, "Postausgang: Nachrichten mit Anhängen, im selben Vorgang wie ihr Anlass geschrieben", _v6_up,
               _v6_down),
+    Migration(9, "Rechnungen: bezahlt von, Storno mit Grund; Postadresse der Gemeinde für den QR-Einzahlungsschein",
+              _v9_up, _v9_down),
 ]
 LATEST = MIGRATIONS[-1].version
 
