@@ -1,6 +1,7 @@
 """Forms of the invoice register (issue 16): filter (GET), mark paid, cancel, send; each write with CSRF."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from services.invoices import FILTER_STATES, REASON_MAX
@@ -14,7 +15,7 @@ class InvoiceFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField("Status", choices=[("", "alle"), *FILTER_STATES.items()], validators=[Optional()])
+    status = SelectField("Status", choices=[SelectChoice("", "alle"), *(SelectChoice(k, v) for k, v in FILTER_STATES.items())], validators=[Optional()])
     gemeinde = IntegerField("Gemeinde (BFS-Nr)", validators=[Optional(), NumberRange(1, 9999, "BFS-Nr 1–9999.")])
     jahr = IntegerField("Jahr", validators=[Optional(), NumberRange(2017, 2100, "Jahr 2017–2100.")])
     stichtag = DateField("Stichtag", validators=[Optional()])

@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from typing import Callable
 
-from peewee import DateField, DateTimeField, ForeignKeyField, IntegerField, PostgresqlDatabase, TextField
+from peewee import Check, DateField, DateTimeField, ForeignKeyField, IntegerField, PostgresqlDatabase, TextField
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from . import (
@@ -22,6 +22,8 @@ from . import (
     db,
 )
 from .invoice import STORED_INVOICE_STATES, invoice_status_check
+
+_V8_INVOICE_STATES = ("open", "paid")
 
 
 @dataclass(frozen=True)
@@ -127,52 +129,66 @@ def _v6_down():
     db.drop_tables([OutboxAttachment, OutboxMessage])
 
 
-def _set_check(table: str, name: str, old: str, new: str) -> None:
-    """Replace a CHECK; SQLite cannot alter one, so the table is rebuilt with its rows and indexes."""
-    if isinstance(db.obj, PostgresqlDatabase):
-        db.execute_sql(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}")
-        db.execute_sql(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({new})")
-        return
-    sql = db.execute_sql("SELECT sql FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone()[0]
-    if old not in sql:
-        raise RuntimeError(f"{table}: Bedingung «{old}» nicht gefunden")
-    indexes = [row[0] for row in db.execute_sql(
-        "SELECT sql FROM sqlite_master WHERE type='index' AND tbl_name=? AND sql IS NOT NULL", (table,)).fetchall()]
-    columns = ", ".join(f'"{row[1]}"' for row in db.execute_sql(f"PRAGMA table_info({table})").fetchall())
-    db.execute_sql(f"ALTER TABLE {table} RENAME TO {table}_rebuild")
-    db.execute_sql(sql.replace(old, new))
-    db.execute_sql(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table}_rebuild")
-    db.execute_sql(f"DROP TABLE {table}_rebuild")
-    for index in indexes:
-        db.execute_sql(index)
+class _InvoiceV8(Invoice):
+    """The invoice table as migrations 1–8 left it (open/paid, no payer, no cancellation): the target of v9 down."""
+
+    paid_by = paid_recorded_at = cancelled_on = cancelled_by = cancelled_reason = None
+    status = TextField(default="open", constraints=[Check(invoice_status_check(_V8_INVOICE_STATES))])
+
+    class Meta:
+        table_name = "invoice"
 
 
-_V9_COLUMNS = [
-    ("invoice", "paid_by_id", lambda: ForeignKeyField(User, null=True, field=User.id, on_delete="RESTRICT")),
-    ("invoice", "paid_recorded_at", lambda: DateTimeField(null=True)),
-    ("invoice", "cancelled_on", lambda: DateField(null=True)),
-    ("invoice", "cancelled_by_id", lambda: ForeignKeyField(User, null=True, field=User.id, on_delete="RESTRICT")),
-    ("invoice", "cancelled_reason", lambda: TextField(null=True)),
-    ("municipality", "street", lambda: TextField(null=True)),
-    ("municipality", "postcode", lambda: TextField(null=True)),
+def _rebuild_sqlite(model) -> None:
+    """SQLite alters neither a CHECK nor a column with a foreign key: rebuild the table as `model` defines it,
+    rows and indexes included (the old indexes are dropped first, as their names are the new ones')."""
+    table = model._meta.table_name
+    for (name,) in db.execute_sql("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name=? "
+                                  "AND sql IS NOT NULL", (table,)).fetchall():
+        db.execute_sql(f'DROP INDEX "{name}"')
+    old = {row[1] for row in db.execute_sql(f'PRAGMA table_info("{table}")').fetchall()}
+    db.execute_sql(f'ALTER TABLE "{table}" RENAME TO "{table}_rebuild"')
+    model.create_table(safe=False)
+    columns = ", ".join(f'"{field.column_name}"' for field in model._meta.sorted_fields if field.column_name in old)
+    db.execute_sql(f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "{table}_rebuild"')
+    db.execute_sql(f'DROP TABLE "{table}_rebuild"')
+
+
+def _set_invoice_states(states) -> None:
+    db.execute_sql("ALTER TABLE invoice DROP CONSTRAINT IF EXISTS invoice_status_check")
+    db.execute_sql(f"ALTER TABLE invoice ADD CONSTRAINT invoice_status_check CHECK ({invoice_status_check(states)})")
+
+
+_V9_INVOICE_COLUMNS = [
+    ("paid_by_id", lambda: ForeignKeyField(User, null=True, field=User.id, on_delete="RESTRICT")),
+    ("paid_recorded_at", lambda: DateTimeField(null=True)),
+    ("cancelled_on", lambda: DateField(null=True)),
+    ("cancelled_by_id", lambda: ForeignKeyField(User, null=True, field=User.id, on_delete="RESTRICT")),
+    ("cancelled_reason", lambda: TextField(null=True)),
 ]
-_V8_INVOICE_STATES = ("open", "paid")
+_V9_MUNICIPALITY_COLUMNS = [("street", lambda: TextField(null=True)), ("postcode", lambda: TextField(null=True))]
 
 
 def _v9_up():
     migrator = _migrator()
-    migrate(*[migrator.add_column(table, column, make()) for table, column, make in _V9_COLUMNS])
-    _set_check("invoice", "invoice_status_check", invoice_status_check(_V8_INVOICE_STATES),
-               invoice_status_check(STORED_INVOICE_STATES))
+    migrate(*[migrator.add_column("municipality", column, make()) for column, make in _V9_MUNICIPALITY_COLUMNS])
+    if isinstance(db.obj, PostgresqlDatabase):
+        migrate(*[migrator.add_column("invoice", column, make()) for column, make in _V9_INVOICE_COLUMNS])
+        _set_invoice_states(STORED_INVOICE_STATES)
+    else:
+        _rebuild_sqlite(Invoice)
 
 
 def _v9_down():
-    if Invoice.select().where(Invoice.status == "cancelled").exists():
+    if db.execute_sql("SELECT 1 FROM invoice WHERE status = 'cancelled'").fetchone():
         raise RuntimeError("Stornierte Rechnungen vorhanden: Version 9 kann nicht zurückgenommen werden")
-    _set_check("invoice", "invoice_status_check", invoice_status_check(STORED_INVOICE_STATES),
-               invoice_status_check(_V8_INVOICE_STATES))
     migrator = _migrator()
-    migrate(*[migrator.drop_column(table, column) for table, column, _make in _V9_COLUMNS])
+    if isinstance(db.obj, PostgresqlDatabase):
+        _set_invoice_states(_V8_INVOICE_STATES)
+        migrate(*[migrator.drop_column("invoice", column) for column, _make in _V9_INVOICE_COLUMNS])
+    else:
+        _rebuild_sqlite(_InvoiceV8)
+    migrate(*[migrator.drop_column("municipality", column) for column, _make in _V9_MUNICIPALITY_COLUMNS])
 
 
 MIGRATIONS = [

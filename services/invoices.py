@@ -14,7 +14,7 @@ from peewee import JOIN
 
 from auth.policy import require
 from core.formatting import chf, date_ch
-from documents.invoice import Debtor, InvoiceDocument, invoice_pdf, reference_for
+from documents.invoice import Debtor, InvoiceDocument, invoice_pdf, qr_bill, reference_for
 from documents.letter import Sender
 from models import INVOICE_STATES, AuditEntry, Clawback, Invoice, Municipality, OutboxMessage, PayoutRun, User, db
 from models.user import utcnow
@@ -195,6 +195,11 @@ def document(invoice: Invoice, day: date | None = None) -> InvoiceDocument:
 def reference(invoice: Invoice) -> str:
     """The QR-bill reference (SCOR for a normal IBAN, QRR for a QR-IBAN of the canton)."""
     return reference_for(invoice.number, canton_settings()["canton.iban"])
+
+
+def qr_bill_of(invoice: Invoice, day: date | None = None):
+    """The QR-bill of the invoice as printed (its `qr_data()` is the Swiss Payment Code payload)."""
+    return qr_bill(document(invoice, day), Sender.from_settings(canton_settings()))
 
 
 def pdf(user: User, invoice_id: int, day: date | None = None) -> tuple[Invoice, bytes]:

@@ -84,6 +84,14 @@ ENDPOINTS = {
     "payouts.municipality_history": {"GET": "municipality.read"},  # officers: their own municipalities only
     "payouts.budget": {"GET": "budget.read"},
     "payouts.contributions_export": {"GET": "contributions.export"},  # officers: rows of their own only
+    "invoices.index": {"GET": "invoice.read"},  # officers: none (the finance office receives the invoice by mail)
+    "invoices.overdue": {"GET": "invoice.read"},
+    "invoices.export": {"GET": "invoice.read"},
+    "invoices.detail": {"GET": "invoice.read"},
+    "invoices.pdf": {"GET": "invoice.read"},
+    "invoices.pay": {"POST": "invoice.pay"},
+    "invoices.cancel": {"POST": "invoice.cancel"},
+    "invoices.send": {"POST": "invoice.send"},
     "portal.queue": {"GET": "review.queue"},
     "portal.municipality": {"GET": "municipality.overview"},
     "portal.report_edit": {"GET": "document.read", "POST": "document.edit"},
@@ -110,7 +118,8 @@ def allowed_roles(action: str) -> set[str]:
     return set(RIGHTS[action])
 
 
-VALUES = {"municipality_id": "1", "year": "2025", "half": "2", "run_id": "1", "line_id": "1", "filename": "x"}
+VALUES = {"municipality_id": "1", "year": "2025", "half": "2", "run_id": "1", "line_id": "1", "filename": "x",
+          "invoice_id": "1"}
 
 
 def _url(rule) -> str:
@@ -138,6 +147,7 @@ def world(app, make_municipality, make_user):
                            form_version=FormVersion.valid_on("self_declaration", date(2026, 1, 1)))
     payout_runs.set_budget(users[ADM], 2026, Decimal("1000.00"))
     payout_runs.add_clawback(users[ADM], 2601, Decimal("10.00"), "Test", date(2026, 1, 1))
+    payout_runs.add_clawback(users[ADM], 2546, Decimal("20.00"), "Ohne Guthaben", date(2026, 1, 1))  # invoice 1
     from models import Contract, Decision
 
     Contract.create(reference="V", lead=Municipality.get(Municipality.bfs_nr == 2546), valid_from=date(2024, 1, 1))

@@ -101,13 +101,15 @@ def pdf(invoice_id):
                     headers={"Content-Disposition": f'inline; filename="Rechnung_{invoice.number}.pdf"'})
 
 
-def _apply_errors(form, exc: DomainError) -> None:
+def _apply_errors(form, exc: DomainError, invoice_id: int) -> None:
+    """Next to the field while the form is shown (open invoice); on top once it is paid or cancelled."""
+    if not exc.field_errors or Invoice.get_by_id(invoice_id).status != "open":
+        flash(exc.message, "error")
+        return
     for name, errors in exc.field_errors.items():
         field = getattr(form, name, None)
         if field is not None:
             field.errors = list(field.errors) + list(errors)
-    if not exc.field_errors:
-        flash(exc.message, "error")
 
 
 @bp.route("/rechnungen/<int:invoice_id>/bezahlt", methods=("POST",))
@@ -119,7 +121,7 @@ def pay(invoice_id):
         try:
             invoice = invoices.mark_paid(current_user, invoice.id, form.paid_on.data)
         except DomainError as exc:
-            _apply_errors(form, exc)
+            _apply_errors(form, exc, invoice.id)
         else:
             flash(f"Rechnung {invoice.number} als bezahlt erfasst (CHF {chf(invoice.amount)}, "
                   f"{date_ch(invoice.paid_on)}).", "success")
@@ -136,7 +138,7 @@ def cancel(invoice_id):
         try:
             invoice = invoices.cancel(current_user, invoice.id, form.reason.data)
         except DomainError as exc:
-            _apply_errors(form, exc)
+            _apply_errors(form, exc, invoice.id)
         else:
             flash(f"Rechnung {invoice.number} storniert.", "success")
             return redirect(url_for(".detail", invoice_id=invoice.id))
