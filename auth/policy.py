@@ -58,8 +58,7 @@ RIGHTS: dict[str, dict[str, str]] = {
 }
 WRITES = frozenset({"admin.write", "import.run", "run.prepare", "run.approve", "run.book", "budget.set",
                     "budget.close", "clawback.add", "decision.add", "settings.go_live", "settings.edit", "document.edit",
-                    "invoice.pay", "invoice.cancel", "invoice.send",
-                    "document.submit", "document.review"})
+                    "document.submit", "document.review", "invoice.pay", "invoice.cancel", "invoice.send"})
 READ_ONLY_ROLES = frozenset({AUDITOR})  # financial control reads everything and changes nothing (§6)
 
 DENIED = "Diese Aktion ist für Ihre Rolle nicht erlaubt."

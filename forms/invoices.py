@@ -15,7 +15,8 @@ class InvoiceFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField("Status", choices=[SelectChoice("", "alle"), *(SelectChoice(k, v) for k, v in FILTER_STATES.items())], validators=[Optional()])
+    status = SelectField("Status", validators=[Optional()], choices=[
+        SelectChoice("", "alle"), *(SelectChoice(value, label) for value, label in FILTER_STATES.items())])
     gemeinde = IntegerField("Gemeinde (BFS-Nr)", validators=[Optional(), NumberRange(1, 9999, "BFS-Nr 1–9999.")])
     jahr = IntegerField("Jahr", validators=[Optional(), NumberRange(2017, 2100, "Jahr 2017–2100.")])
     stichtag = DateField("Stichtag", validators=[Optional()])

@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from documents.invoice import creditor_reference, number_of_reference, qr_reference, reference_for
-from models import AuditEntry, Invoice, OutboxAttachment, OutboxMessage
+from models import AuditEntry, Invoice, Municipality, OutboxAttachment, OutboxMessage
 from services import invoices, payout_runs, settings
+from services.audit import Actor
 from services.errors import DomainError, PermissionDenied
+from services.imports import run_import
 from services.invoices import InvoiceFilter
 
 APPROVED = date(2026, 4, 2)  # invoice date; due 02.05.2026 (§4.7: 30 days)
@@ -298,3 +300,21 @@ def test_accountant_cancels_on_the_page_with_reason_and_confirmation(invoiced, c
     assert "storniert" in done and "Erlass durch das Amt" in done and "Als bezahlt erfassen" not in done
     refused = client.post(f"/rechnungen/{invoice.id}/senden", follow_redirects=True).get_data(as_text=True)
     assert "ist storniert" in refused and OutboxMessage.select().count() == 1
+
+
+def test_postal_address_for_the_qr_bill_is_checked_in_the_admin_and_the_import(app, client, auth, make_municipality):
+    """The debtor's address comes from the municipality (street, PLZ); a bad PLZ is refused next to the field."""
+    muni = make_municipality(bfs_nr=2546, name="Grenchen")
+    auth.login("admin")
+    page = client.post(f"/admin/municipality/edit/?id={muni.id}", data={
+        "bfs_nr": "2546", "name": "Grenchen", "district": "Lebern", "postcode": "25400", "street": "Dammstrasse 14"},
+        follow_redirects=True).get_data(as_text=True)
+    assert "bitte vier Ziffern" in page
+    result = run_import("municipalities", "m.csv", b"bfs_nr,name,district,street,postcode\n"
+                        b"2546,Grenchen,Lebern,Dammstrasse 14,2540\n2547,Neu,Lebern,,12\n", Actor.cli("test"))
+    assert result.errors and "vier Ziffern" in str(result.errors)
+    assert Municipality.get_by_id(muni.id).postcode is None  # one bad row: nothing written
+    run_import("municipalities", "m.csv", b"bfs_nr,name,district,street,postcode\n2546,Grenchen,Lebern,Dammstrasse 14,"
+               b"2540\n", Actor.cli("test"))
+    stored = Municipality.get_by_id(muni.id)
+    assert (stored.street, stored.postcode) == ("Dammstrasse 14", "2540")
