@@ -318,3 +318,24 @@ def test_postal_address_for_the_qr_bill_is_checked_in_the_admin_and_the_import(a
                b"2540\n", Actor.cli("test"))
     stored = Municipality.get_by_id(muni.id)
     assert (stored.street, stored.postcode) == ("Dammstrasse 14", "2540")
+
+
+def test_cli_lists_pays_once_and_exports(invoiced, runner, tmp_path):
+    """The same services from the command line: a refusal is a German line and exit code 1, nothing written."""
+    accountant = invoiced["accountant"].email
+    listed = runner.invoke(args=["invoices", "list", "--status", "overdue", "--on", "2026-05-10", "--as", accountant])
+    assert listed.exit_code == 0 and "RE-2026-0001  2546 Grenchen  CHF 600.00" in listed.output, listed.output
+    early = runner.invoke(args=["invoices", "pay", "RE-2026-0001", "--paid-on", "01.04.2026", "--as", accountant])
+    assert early.exit_code == 1 and "liegt vor dem Rechnungsdatum" in early.output
+    paid = runner.invoke(args=["invoices", "pay", "RE-2026-0001", "--paid-on", "2026-04-20", "--as", accountant])
+    assert paid.exit_code == 0, paid.output
+    again = runner.invoke(args=["invoices", "pay", "RE-2026-0001", "--paid-on", "2026-04-21", "--as", accountant])
+    assert again.exit_code == 1 and "bereits am 20.04.2026 als bezahlt erfasst" in again.output
+    target = tmp_path / "rechnungen.xlsx"
+    assert runner.invoke(args=["invoices", "export", "--status", "paid", "--as", accountant, "-o", str(target)]
+                         ).exit_code == 0
+    assert load_workbook(target)["Rechnungen"]["A2"].value == "RE-2026-0001"
+    pdf = tmp_path / "r.pdf"
+    assert runner.invoke(args=["invoices", "pdf", "RE-2026-0001", "-o", str(pdf), "--as", accountant]).exit_code == 0
+    assert "Zahlteil" in _pdf_text(pdf.read_bytes())
+    assert AuditEntry.select().where(AuditEntry.action == "pay").count() == 1
