@@ -20,6 +20,7 @@ from models.database import DatabaseUnavailable, check_connection, make_database
 from views.auth import bp as auth_bp
 from views.errors import register_error_handlers
 from views.main import bp as main_bp
+from views.invoices import bp as invoices_bp
 from views.payouts import bp as payouts_bp
 from views.portal import bp as portal_bp
 
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(payouts_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(invoices_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -83,6 +83,7 @@ class MunicipalityAdmin(SecureModelView):
         "successor": "Nachfolgegemeinde", "organisation_settled_on": "Organisation geregelt am",
         "creditor_number": "Kreditor-Nr", "iban": "IBAN", "finance_email": "E-Mail Finanzverwaltung",
         "correspondent_email": "E-Mail Korrespondenzperson",
+        "street": "Strasse Gemeindeverwaltung (Rechnungsadresse)", "postcode": "PLZ",
     }
     column_default_sort = "bfs_nr"
     column_searchable_list = ["name", "district"]
@@ -93,7 +94,7 @@ class MunicipalityAdmin(SecureModelView):
                              url_for("portal.municipality", municipality_id=m.id), m.name)}
     form_columns = ["bfs_nr", "name", "district", "valid_from", "valid_to", "successor",
                     "organisation_settled_on", "creditor_number", "iban", "finance_email",
-                    "correspondent_email"]
+                    "correspondent_email", "street", "postcode"]
     form_args = {"bfs_nr": {"validators": [_bfs_validator]},
                  "iban": {"validators": [Optional(), _iban_validator]}}
     sensitive_fields = ("iban", "creditor_number")  # where money goes (issue 13)

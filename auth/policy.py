@@ -41,6 +41,12 @@ RIGHTS: dict[str, dict[str, str]] = {
     "settings.edit": {ADMIN: ANY},
     "user.reset_second_factor": {ADMIN: ANY},
     "contributions.export": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY, OFFICER: OWN},
+    # invoices (R16, §4.7, issue 16): the canton's accounting; officers are not granted (the finance office
+    # of the municipality receives the invoice by mail)
+    "invoice.read": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY},
+    "invoice.pay": {ACCOUNTANT: ANY},
+    "invoice.cancel": {ACCOUNTANT: ANY},
+    "invoice.send": {ACCOUNTANT: ANY},
     # municipalities, reports and self-declarations (R1–R3, R18–R22)
     "municipality.read": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY, OFFICER: OWN},
     "municipality.overview": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY},
@@ -53,7 +59,8 @@ RIGHTS: dict[str, dict[str, str]] = {
 }
 WRITES = frozenset({"admin.write", "import.run", "run.prepare", "run.approve", "run.book", "budget.set",
                     "budget.close", "clawback.add", "decision.add", "settings.go_live", "settings.edit",
-                    "user.reset_second_factor", "document.edit", "document.submit", "document.review"})
+                    "user.reset_second_factor", "document.edit", "document.submit", "document.review",
+                    "invoice.pay", "invoice.cancel", "invoice.send"})
 READ_ONLY_ROLES = frozenset({AUDITOR})  # financial control reads everything and changes nothing (§6)
 
 DENIED = "Diese Aktion ist für Ihre Rolle nicht erlaubt."

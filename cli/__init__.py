@@ -19,6 +19,8 @@ from services.imports import KINDS, run_import
 from services.reference_data import load_reference_data
 from services.users import create_user, set_password
 
+from .invoices import invoices_cli
+
 users_cli = AppGroup("users", help="Benutzer verwalten.")
 payouts_cli = AppGroup("payouts", help="Auszahlungsläufe vorbereiten, freigeben, anzeigen (R4–R17).")
 clawbacks_cli = AppGroup("clawbacks", help="Rückforderungen erfassen (R16).")
@@ -341,6 +343,7 @@ def restore_command(file, yes):
 def register_cli(app) -> None:
     for command in (init_db_command, seed_demo_command, import_command, backup_command, restore_command):
         app.cli.add_command(command)
-    for group in (users_cli, payouts_cli, clawbacks_cli, budgets_cli, export_cli, settings_cli, decisions_cli):
+    for group in (users_cli, payouts_cli, clawbacks_cli, budgets_cli, export_cli, settings_cli, decisions_cli,
+                  invoices_cli):
         app.cli.add_command(group)
     app.shell_context_processor(lambda: {"db": db, "Municipality": Municipality})

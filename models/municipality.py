@@ -18,6 +18,8 @@ class Municipality(Dated, BaseModel):
     iban = TextField(null=True)
     finance_email = TextField(null=True)
     correspondent_email = TextField(null=True)  # schema v2, Korrespondenzperson §4.5.1
+    street = TextField(null=True)  # schema v9: postal address of the administration, debtor of QR-bills (issue 16)
+    postcode = TextField(null=True)
 
     class Meta:
         constraints = [validity_check(open_start=True)]

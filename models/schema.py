@@ -2,13 +2,14 @@
 from dataclasses import dataclass
 from typing import Callable
 
-from peewee import DateTimeField, IntegerField, PostgresqlDatabase, TextField
+from peewee import Check, DateField, DateTimeField, ForeignKeyField, IntegerField, PostgresqlDatabase, TextField
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from . import (
     ALL_MODELS,
     DECISION_KINDS,
     AuditEntry,
+    Invoice,
     LedgerEntry,
     MoneyField,
     Municipality,
@@ -17,8 +18,12 @@ from . import (
     RunPayee,
     SchemaVersion,
     Setting,
+    User,
     db,
 )
+from .invoice import STORED_INVOICE_STATES, invoice_status_check
+
+_V8_INVOICE_STATES = ("open", "paid")
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,68 @@ def _v6_down():
     db.drop_tables([OutboxAttachment, OutboxMessage])
 
 
+class _InvoiceV8(Invoice):
+    """The invoice table as migrations 1–8 left it (open/paid, no payer, no cancellation): the target of v9 down."""
+
+    paid_by = paid_recorded_at = cancelled_on = cancelled_by = cancelled_reason = None
+    status = TextField(default="open", constraints=[Check(invoice_status_check(_V8_INVOICE_STATES))])
+
+    class Meta:
+        table_name = "invoice"
+
+
+def _rebuild_sqlite(model) -> None:
+    """SQLite alters neither a CHECK nor a column with a foreign key: rebuild the table as `model` defines it,
+    rows and indexes included (the old indexes are dropped first, as their names are the new ones')."""
+    table = model._meta.table_name
+    for (name,) in db.execute_sql("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name=? "
+                                  "AND sql IS NOT NULL", (table,)).fetchall():
+        db.execute_sql(f'DROP INDEX "{name}"')
+    old = {row[1] for row in db.execute_sql(f'PRAGMA table_info("{table}")').fetchall()}
+    db.execute_sql(f'ALTER TABLE "{table}" RENAME TO "{table}_rebuild"')
+    model.create_table(safe=False)
+    columns = ", ".join(f'"{field.column_name}"' for field in model._meta.sorted_fields if field.column_name in old)
+    db.execute_sql(f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "{table}_rebuild"')
+    db.execute_sql(f'DROP TABLE "{table}_rebuild"')
+
+
+def _set_invoice_states(states) -> None:
+    db.execute_sql("ALTER TABLE invoice DROP CONSTRAINT IF EXISTS invoice_status_check")
+    db.execute_sql(f"ALTER TABLE invoice ADD CONSTRAINT invoice_status_check CHECK ({invoice_status_check(states)})")
+
+
+_V9_INVOICE_COLUMNS = [
+    ("paid_by_id", lambda: ForeignKeyField(User, null=True, field=User.id, on_delete="RESTRICT")),
+    ("paid_recorded_at", lambda: DateTimeField(null=True)),
+    ("cancelled_on", lambda: DateField(null=True)),
+    ("cancelled_by_id", lambda: ForeignKeyField(User, null=True, field=User.id, on_delete="RESTRICT")),
+    ("cancelled_reason", lambda: TextField(null=True)),
+]
+_V9_MUNICIPALITY_COLUMNS = [("street", lambda: TextField(null=True)), ("postcode", lambda: TextField(null=True))]
+
+
+def _v9_up():
+    migrator = _migrator()
+    migrate(*[migrator.add_column("municipality", column, make()) for column, make in _V9_MUNICIPALITY_COLUMNS])
+    if isinstance(db.obj, PostgresqlDatabase):
+        migrate(*[migrator.add_column("invoice", column, make()) for column, make in _V9_INVOICE_COLUMNS])
+        _set_invoice_states(STORED_INVOICE_STATES)
+    else:
+        _rebuild_sqlite(Invoice)
+
+
+def _v9_down():
+    if db.execute_sql("SELECT 1 FROM invoice WHERE status = 'cancelled'").fetchone():
+        raise RuntimeError("Stornierte Rechnungen vorhanden: Version 9 kann nicht zurückgenommen werden")
+    migrator = _migrator()
+    if isinstance(db.obj, PostgresqlDatabase):
+        _set_invoice_states(_V8_INVOICE_STATES)
+        migrate(*[migrator.drop_column("invoice", column) for column, _make in _V9_INVOICE_COLUMNS])
+    else:
+        _rebuild_sqlite(_InvoiceV8)
+    migrate(*[migrator.drop_column("municipality", column) for column, _make in _V9_MUNICIPALITY_COLUMNS])
+
+
 # Plain ALTER TABLE on both databases: playhouse's SQLite migrator rebuilds a table for NOT NULL columns,
 # which the foreign keys pointing at "user" forbid.
 _V13_COLUMNS = [
@@ -155,6 +222,8 @@ MIGRATIONS = [
               _v5_up, _v5_down),
     Migration(6, "Postausgang: Nachrichten mit Anhängen, im selben Vorgang wie ihr Anlass geschrieben", _v6_up,
               _v6_down),
+    Migration(9, "Rechnungen: bezahlt von, Storno mit Grund; Postadresse der Gemeinde für den QR-Einzahlungsschein",
+              _v9_up, _v9_down),
     Migration(13, "Zweiter Faktor (TOTP, Wiederherstellungscodes) für Rollen, die Geld bewegen", _v13_up, _v13_down),
 ]
 LATEST = MIGRATIONS[-1].version

@@ -8,12 +8,19 @@ from .errors import DomainError
 from .import_history import parse_report, parse_self_declaration, write_reports, write_self_declarations
 from .import_rows import IMPORT_REASON, ImportResult, checked, parse_rows, upsert
 from .masterdata import check_contract, check_officer_assignment, check_population, first_overlap
-from .validation import bfs_problem, email_problem, normalise_iban, successor_problem, validity_problem
+from .validation import (
+    address_problem,
+    bfs_problem,
+    email_problem,
+    normalise_iban,
+    successor_problem,
+    validity_problem,
+)
 
 KINDS = {
     "municipalities": (["bfs_nr", "name", "district"],
                        ["valid_from", "valid_to", "successor_bfs", "organisation_settled_on",
-                        "creditor_number", "iban", "finance_email"]),
+                        "creditor_number", "iban", "finance_email", "street", "postcode"]),
     "population": (["bfs_nr", "reference_date", "foreign_residents"], ["source"]),
     "officers": (["email", "name", "bfs_nr", "valid_from"], ["valid_to"]),
     "contracts": (["lead_bfs", "member_bfs", "valid_from"], ["valid_to", "payee"]),
@@ -71,7 +78,7 @@ def _parse_municipality(row):
     for column in ("valid_from", "valid_to", "organisation_settled_on"):
         if column in row:
             item[column] = tabular.day(row[column], column, required=False)
-    for column in ("creditor_number", "finance_email"):
+    for column in ("creditor_number", "finance_email", "street", "postcode"):
         if column in row:
             item[column] = tabular.text(row[column], column, required=False)
     if "successor_bfs" in row:
@@ -82,7 +89,8 @@ def _parse_municipality(row):
         except ValueError as exc:
             raise tabular.CellError(f"iban: {exc}") from None
     for problem in (validity_problem(item.get("valid_from"), item.get("valid_to")),
-                    email_problem(item.get("finance_email"))):
+                    email_problem(item.get("finance_email")),
+                    address_problem(item.get("street"), item.get("postcode"))):
         if problem:
             raise tabular.CellError(problem)
     return item

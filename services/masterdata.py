@@ -31,7 +31,7 @@ from models import (
 )
 
 from .errors import DomainError
-from .validation import bfs_problem, successor_problem, validity_problem
+from .validation import address_problem, bfs_problem, successor_problem, validity_problem
 
 
 def first_overlap(query, start: date, end: date | None):
@@ -60,6 +60,8 @@ def check_municipality(muni: Municipality) -> None:
         refuse("bfs_nr", f"Die BFS-Nummer {muni.bfs_nr} gehört bereits zu {clash.name}.")
     if problem := validity_problem(muni.valid_from, muni.valid_to):
         refuse("valid_to", problem)
+    if problem := address_problem(muni.street, muni.postcode):
+        refuse("postcode" if "PLZ" in problem else "street", problem)
     if muni.successor_id is not None:
         successor = Municipality.get_by_id(muni.successor_id)
         if successor.id == muni.id:

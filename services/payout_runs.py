@@ -28,7 +28,7 @@ from payouts.offsets import invoice_due
 from payouts.rules import compute
 from payouts.writer import issues_payload, ledger_rows, replace_lines, replace_payees
 
-from . import paging, settings
+from . import invoices, paging, settings
 from .audit import Actor, record, snapshot
 from .errors import DomainError
 from .masterdata import check_budget, check_clawback
@@ -242,6 +242,7 @@ def _create_invoices(actor: Actor, user: User, run: PayoutRun, today: date) -> N
                                  clawback=clawback_id, run=run.id, amount=amount, invoice_date=today,
                                  due_date=invoice_due(today))
         record(actor, "create", invoice, after=snapshot(invoice), reason="Rechnung für Rückforderungsrest (R16)")
+        invoices.queue_on_approval(actor, invoice, today)  # issue 16: PDF with QR-bill to the finance office
 
 
 def book(user: User, run_id: int) -> PayoutRun:
@@ -330,7 +331,8 @@ def budget_year(year: int) -> BudgetYear:
     offsets = (PayoutLine.select(fn.SUM(PayoutLine.amount)).join(PayoutRun)
                .where((PayoutLine.component == "clawback_offset") & PayoutRun.status.in_(SETTLED)
                       & PayoutRun.payout_date.between(start, end)).scalar())
-    invoiced = Invoice.select(fn.SUM(Invoice.amount)).where(Invoice.invoice_date.between(start, end)).scalar()
+    invoiced = Invoice.select(fn.SUM(Invoice.amount)).where(Invoice.invoice_date.between(start, end)
+                                                            & (Invoice.status != "cancelled")).scalar()
     return BudgetYear(year, budget.credit if budget else None, runs,
                       -PayoutLine.amount.python_value(offsets or 0), Invoice.amount.python_value(invoiced or 0),
                       budget)

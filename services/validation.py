@@ -35,6 +35,15 @@ def email_problem(value: str | None) -> str | None:
     return None
 
 
+def address_problem(street: str | None, postcode: str | None) -> str | None:
+    """The postal address of a municipality's administration, as the QR-bill standard accepts it (issue 16)."""
+    if postcode and not re.fullmatch(r"\d{4}", postcode):
+        return f"PLZ «{postcode}»: bitte vier Ziffern (Schweizer Postleitzahl)."
+    if street and (len(street) > 70 or "\n" in street or "\r" in street):
+        return "Strasse: eine Zeile mit höchstens 70 Zeichen (QR-Einzahlungsschein)."
+    return None
+
+
 def validity_problem(valid_from: date | None, valid_to: date | None) -> str | None:
     if valid_from and valid_to and valid_to < valid_from:
         return "Das Ende der Gültigkeit liegt vor dem Beginn."

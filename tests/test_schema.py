@@ -1,5 +1,6 @@
 """init-db: creates or upgrades the schema without losing rows; twice is a no-op; constraints hold."""
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from peewee import DatabaseError, IntegrityError
@@ -191,3 +192,33 @@ def test_migration_5_adds_ledger_and_widens_decision_kinds_without_losing_rows(m
         with pytest.raises(IntegrityError), db.atomic():
             Decision.create(kind="unknown", municipality=muni, reason="x", decided_on=date(2026, 3, 1),
                             decided_by=admin)
+
+
+def test_migration_9_invoice_register_columns_up_and_down_keep_the_invoices(app, make_municipality, make_user):
+    """Issue 16: cancelled status (CHECK widened, SQLite rebuilds the table with its indexes), payer, cancellation,
+    the municipality's postal address; down refuses while a cancelled invoice exists."""
+    from models import Clawback, Invoice, PayoutRun
+
+    muni = make_municipality(postcode="2540")
+    admin = make_user("admin")
+    clawback = Clawback.create(municipality=muni, amount=Decimal("5.00"), reason="x", decided_on=date(2026, 1, 1),
+                               decided_by=admin)
+    run = PayoutRun.create(payout_date=date(2026, 3, 31), prepared_by=admin)
+    Invoice.create(number="RE-2026-0001", municipality=muni, clawback=clawback, run=run, amount=Decimal("5.00"),
+                   invoice_date=date(2026, 4, 1), due_date=date(2026, 5, 1))
+    downgrade_to(6)
+    assert "cancelled_reason" not in _columns("invoice") and "postcode" not in _columns("municipality")
+    with pytest.raises(IntegrityError), db.atomic():
+        db.execute_sql("UPDATE invoice SET status = 'cancelled'")
+    assert upgrade() == [f"Migration 9: {MIGRATIONS[-1].description}"]
+    invoice = Invoice.get()
+    assert (invoice.number, invoice.amount, invoice.status) == ("RE-2026-0001", Decimal("5.00"), "open")
+    with pytest.raises(IntegrityError), db.atomic():  # the unique index survived the rebuild
+        Invoice.create(number="RE-2026-0001", municipality=muni, clawback=clawback, run=run, amount=Decimal("1.00"),
+                       invoice_date=date(2026, 4, 1), due_date=date(2026, 5, 1))
+    with pytest.raises(IntegrityError), db.atomic():
+        db.execute_sql("UPDATE invoice SET status = 'storniert'")
+    Invoice.update(status="cancelled", cancelled_reason="Erlass").execute()
+    with pytest.raises(RuntimeError, match="Stornierte Rechnungen"):
+        downgrade_to(6)
+    assert current_version() == LATEST

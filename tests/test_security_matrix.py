@@ -40,6 +40,10 @@ EXPECTED_RIGHTS = {
     "settings.edit": {ADM: ANY},
     "user.reset_second_factor": {ADM: ANY},
     "contributions.export": {ADM: ANY, ACC: ANY, AUD: ANY, OFF: OWN},
+    "invoice.read": {ADM: ANY, ACC: ANY, AUD: ANY},
+    "invoice.pay": {ACC: ANY},
+    "invoice.cancel": {ACC: ANY},
+    "invoice.send": {ACC: ANY},
     "municipality.read": {ADM: ANY, ACC: ANY, AUD: ANY, OFF: OWN},
     "municipality.overview": {ADM: ANY, ACC: ANY, AUD: ANY},
     "portal.overview": {OFF: OWN},
@@ -83,6 +87,14 @@ ENDPOINTS = {
     "payouts.municipality_history": {"GET": "municipality.read"},  # officers: their own municipalities only
     "payouts.budget": {"GET": "budget.read"},
     "payouts.contributions_export": {"GET": "contributions.export"},  # officers: rows of their own only
+    "invoices.index": {"GET": "invoice.read"},  # officers: none (the finance office receives the invoice by mail)
+    "invoices.overdue": {"GET": "invoice.read"},
+    "invoices.export": {"GET": "invoice.read"},
+    "invoices.detail": {"GET": "invoice.read"},
+    "invoices.pdf": {"GET": "invoice.read"},
+    "invoices.pay": {"POST": "invoice.pay"},
+    "invoices.cancel": {"POST": "invoice.cancel"},
+    "invoices.send": {"POST": "invoice.send"},
     "portal.queue": {"GET": "review.queue"},
     "portal.municipality": {"GET": "municipality.overview"},
     "portal.report_edit": {"GET": "document.read", "POST": "document.edit"},
@@ -111,7 +123,7 @@ def allowed_roles(action: str) -> set[str]:
 
 # user 2 is the officer: resetting the factor of the logged-in admin (user 1) would end the walk's session
 VALUES = {"municipality_id": "1", "year": "2025", "half": "2", "run_id": "1", "line_id": "1", "filename": "x",
-          "user_id": "2"}
+          "user_id": "2", "invoice_id": "1"}
 
 
 def _url(rule) -> str:
@@ -139,6 +151,7 @@ def world(app, make_municipality, make_user):
                            form_version=FormVersion.valid_on("self_declaration", date(2026, 1, 1)))
     payout_runs.set_budget(users[ADM], 2026, Decimal("1000.00"))
     payout_runs.add_clawback(users[ADM], 2601, Decimal("10.00"), "Test", date(2026, 1, 1))
+    payout_runs.add_clawback(users[ADM], 2546, Decimal("20.00"), "Ohne Guthaben", date(2026, 1, 1))  # invoice 1
     from models import Contract, Decision
 
     Contract.create(reference="V", lead=Municipality.get(Municipality.bfs_nr == 2546), valid_from=date(2024, 1, 1))
