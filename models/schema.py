@@ -193,7 +193,7 @@ def _v9_down():
 
 # Plain ALTER TABLE on both databases: playhouse's SQLite migrator rebuilds a table for NOT NULL columns,
 # which the foreign keys pointing at "user" forbid.
-_V13_COLUMNS = [
+_V11_COLUMNS = [
     ("totp_secret", "TEXT"),
     ("totp_enabled_at", "TIMESTAMP"),
     ("totp_last_step", "INTEGER NOT NULL DEFAULT 0"),
@@ -202,13 +202,13 @@ _V13_COLUMNS = [
 ]
 
 
-def _v13_up():
-    for column, definition in _V13_COLUMNS:
+def _v11_up():
+    for column, definition in _V11_COLUMNS:
         db.execute_sql(f'ALTER TABLE "user" ADD COLUMN "{column}" {definition}')
 
 
-def _v13_down():
-    for column, _definition in reversed(_V13_COLUMNS):
+def _v11_down():
+    for column, _definition in reversed(_V11_COLUMNS):
         db.execute_sql(f'ALTER TABLE "user" DROP COLUMN "{column}"')
 
 
@@ -224,7 +224,7 @@ MIGRATIONS = [
               _v6_down),
     Migration(9, "Rechnungen: bezahlt von, Storno mit Grund; Postadresse der Gemeinde für den QR-Einzahlungsschein",
               _v9_up, _v9_down),
-    Migration(13, "Zweiter Faktor (TOTP, Wiederherstellungscodes) für Rollen, die Geld bewegen", _v13_up, _v13_down),
+    Migration(11, "Zweiter Faktor (TOTP, Wiederherstellungscodes) für Rollen, die Geld bewegen", _v11_up, _v11_down),
 ]
 LATEST = MIGRATIONS[-1].version
 

@@ -210,7 +210,7 @@ def test_migration_9_invoice_register_columns_up_and_down_keep_the_invoices(app,
     assert "cancelled_reason" not in _columns("invoice") and "postcode" not in _columns("municipality")
     with pytest.raises(IntegrityError), db.atomic():
         db.execute_sql("UPDATE invoice SET status = 'cancelled'")
-    assert upgrade() == [f"Migration 9: {MIGRATIONS[-1].description}"]
+    assert upgrade() == [f"Migration {m.version}: {m.description}" for m in MIGRATIONS if m.version > 6]
     invoice = Invoice.get()
     assert (invoice.number, invoice.amount, invoice.status) == ("RE-2026-0001", Decimal("5.00"), "open")
     with pytest.raises(IntegrityError), db.atomic():  # the unique index survived the rebuild
