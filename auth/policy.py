@@ -40,6 +40,9 @@ RIGHTS: dict[str, dict[str, str]] = {
     "settings.go_live": {ADMIN: ANY},
     "settings.edit": {ADMIN: ANY},
     "contributions.export": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY, OFFICER: OWN},
+    # letters (issue 15): a payee's payout notice (officers: their own payee, approved/booked runs), Anhang 1
+    "payout_notice.read": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY, OFFICER: OWN},
+    "letters.send": {ADMIN: ANY},
     # municipalities, reports and self-declarations (R1–R3, R18–R22)
     "municipality.read": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY, OFFICER: OWN},
     "municipality.overview": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY},
@@ -51,7 +54,7 @@ RIGHTS: dict[str, dict[str, str]] = {
     "review.queue": {ADMIN: ANY, AUDITOR: ANY},
 }
 WRITES = frozenset({"admin.write", "import.run", "run.prepare", "run.approve", "run.book", "budget.set",
-                    "budget.close", "clawback.add", "decision.add", "settings.go_live", "settings.edit", "document.edit",
+                    "budget.close", "clawback.add", "decision.add", "settings.go_live", "settings.edit", "letters.send", "document.edit",
                     "document.submit", "document.review"})
 READ_ONLY_ROLES = frozenset({AUDITOR})  # financial control reads everything and changes nothing (§6)
 

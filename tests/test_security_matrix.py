@@ -39,6 +39,8 @@ EXPECTED_RIGHTS = {
     "settings.go_live": {ADM: ANY},
     "settings.edit": {ADM: ANY},
     "contributions.export": {ADM: ANY, ACC: ANY, AUD: ANY, OFF: OWN},
+    "payout_notice.read": {ADM: ANY, ACC: ANY, AUD: ANY, OFF: OWN},
+    "letters.send": {ADM: ANY},
     "municipality.read": {ADM: ANY, ACC: ANY, AUD: ANY, OFF: OWN},
     "municipality.overview": {ADM: ANY, ACC: ANY, AUD: ANY},
     "portal.overview": {OFF: OWN},
@@ -80,17 +82,21 @@ ENDPOINTS = {
     "payouts.municipality_history": {"GET": "municipality.read"},  # officers: their own municipalities only
     "payouts.budget": {"GET": "budget.read"},
     "payouts.contributions_export": {"GET": "contributions.export"},  # officers: rows of their own only
+    "payouts.payout_notice": {"GET": "payout_notice.read"},  # officers: their own payee, approved/booked runs
+    "payouts.anhang1_pdf": {"GET": "contributions.export"},  # officers: their own municipalities only (R12)
     "portal.queue": {"GET": "review.queue"},
     "portal.municipality": {"GET": "municipality.overview"},
     "portal.report_edit": {"GET": "document.read", "POST": "document.edit"},
     "portal.report_confirm": {"GET": "document.submit", "POST": "document.submit"},
     "portal.report_print": {"GET": "document.read"},
+    "portal.report_confirmation_pdf": {"GET": "document.read"},
     "portal.report_accept": {"POST": "document.review"},
     "portal.report_return": {"POST": "document.review"},
     "portal.report_reopen": {"POST": "document.review"},
     "portal.self_declaration_edit": {"GET": "document.read", "POST": "document.edit"},
     "portal.self_declaration_confirm": {"GET": "document.submit", "POST": "document.submit"},
     "portal.self_declaration_print": {"GET": "document.read"},
+    "portal.self_declaration_confirmation_pdf": {"GET": "document.read"},
     "portal.self_declaration_accept": {"POST": "document.review"},
     "portal.self_declaration_return": {"POST": "document.review"},
     "portal.self_declaration_reopen": {"POST": "document.review"},
