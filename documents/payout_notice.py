@@ -64,7 +64,7 @@ def render(sender: Sender, notice: PayoutNotice) -> bytes:
              "" if line.quantity is None else number(line.quantity),
              "" if line.rate is None else chf(line.rate), chf(line.amount)] for line in notice.lines]
     letter.table(Table(["Gemeinde", "Komponente", "Periode", "Anzahl", "Ansatz CHF", "Betrag CHF"], rows,
-                       [28, 34, 14, 10, 14, 16], "LLLRRR", total=["Total", "", "", "", "", chf(notice.total)]))
+                       [26, 36, 13, 11, 16, 17], "LLLRRR", total=["Total", "", "", "", "", chf(notice.total)]))
     if notice.lines:
         letter.heading("Begründung der Zeilen")
         for number_, line in enumerate(notice.lines, start=1):

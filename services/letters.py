@@ -39,6 +39,7 @@ from .portal import document_rows
 from .recipients import municipality_addresses
 
 PDF = "application/pdf"
+ORDER = {component: position for position, component in enumerate(COMPONENTS)}  # as on the run page
 FIRST_ANHANG1_YEAR = 2018  # the base contribution exists since 2018 (R5)
 
 
@@ -67,7 +68,7 @@ def _notices(run: PayoutRun, payees: list[RunPayee], issued_on: date) -> dict[in
                  .where((PayoutLine.run == run.id) & (PayoutLine.status == "payable") & PayoutLine.payee.in_(ids))
                  .order_by(PayoutLine.id)):
         muni = municipalities[line.municipality_id]
-        lines[line.payee_id].append((muni.bfs_nr, line.component, line.period, payout_notice.NoticeLine(
+        lines[line.payee_id].append((muni.bfs_nr, ORDER[line.component], line.period, payout_notice.NoticeLine(
             str(muni), COMPONENTS[line.component], line.period, line.quantity, line.rate, line.amount,
             line.explanation)))
     notices = {}

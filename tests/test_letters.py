@@ -126,12 +126,20 @@ def test_booking_twice_or_replaying_the_notices_queues_nothing_new(booked):
     assert OutboxMessage.select().count() == before
 
 
-def test_a_failed_booking_queues_no_notice(app, booked, make_user):
-    """The notices are written in the booking's transaction: a booking that is refused leaves no message."""
-    OutboxMessage.delete().execute()
-    with pytest.raises(DomainError):
-        payout_runs.book(make_user("accountant"), booked["run"].id)  # already booked
+def test_approval_queues_nothing_and_booking_on_the_run_page_queues_the_notices(app, client, auth,
+                                                                              make_municipality, make_user):
+    """Only the booking sends the notices (issue 15): approved → none; "Als verbucht markieren" → one per payee."""
+    muni, _officer = _town(make_municipality, make_user, 2601, "Solothurn", 10, finance="fv@solothurn.ch")
+    ensure_go_live(date(2024, 3, 31))
+    accountant = make_user("accountant")
+    run = approve(accountant, payout_runs.prepare(make_user("admin"), date(2024, 3, 31), TODAY))
     assert OutboxMessage.select().count() == 0
+    auth.login(user=accountant)
+    response = client.post(f"/runs/{run.id}/book", data={"version": str(run.version)})
+    assert response.status_code == 302
+    (message,) = list(OutboxMessage.select())
+    assert (message.kind, message.municipality_id, message.status) == ("payout_notice", muni.id, "queued")
+    assert "notice-pdf" in client.get(f"/runs/{run.id}").get_data(as_text=True)
 
 
 def test_r12_notice_download_officer_sees_only_the_own_payee(client, auth, booked):
