@@ -6,7 +6,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from conftest import approve, ensure_go_live
+from conftest import approve, ensure_go_live, sample_iban
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from test_letter import pdf_text
 
@@ -81,6 +83,16 @@ def test_iban_is_masked_on_notices():
     assert iban_masked(IBAN) == "CH93 **** **** **** *295 7"
     assert iban_masked("CH93 0076 2011 6238 5295 7") == "CH93 **** **** **** *295 7"
     assert iban_masked(None) == "–" and iban_masked("CH93") == "–"
+
+
+@given(st.integers(min_value=1, max_value=10**12 - 1))
+def test_masked_iban_keeps_only_country_check_digits_and_last_four(account):
+    """Whatever the account, the hidden part never shows: same length, grouped by four (issue 15)."""
+    iban = sample_iban(account)
+    masked = iban_masked(iban)
+    compact = masked.replace(" ", "")
+    assert len(compact) == len(iban) and compact[:4] == iban[:4] and compact[-4:] == iban[-4:]
+    assert set(compact[4:-4]) == {"*"} and all(len(group) == 4 for group in masked.split(" ")[:-1])
 
 
 def test_booking_queues_one_notice_per_payee_with_the_run_figures(booked):
