@@ -47,6 +47,9 @@ RIGHTS: dict[str, dict[str, str]] = {
     "invoice.pay": {ACCOUNTANT: ANY},
     "invoice.cancel": {ACCOUNTANT: ANY},
     "invoice.send": {ACCOUNTANT: ANY},
+    # letters (issue 15): a payee's payout notice (officers: their own payee, approved/booked runs), Anhang 1
+    "payout_notice.read": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY, OFFICER: OWN},
+    "letters.send": {ADMIN: ANY},
     # municipalities, reports and self-declarations (R1–R3, R18–R22)
     "municipality.read": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY, OFFICER: OWN},
     "municipality.overview": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY},
@@ -60,7 +63,7 @@ RIGHTS: dict[str, dict[str, str]] = {
 WRITES = frozenset({"admin.write", "import.run", "run.prepare", "run.approve", "run.book", "budget.set",
                     "budget.close", "clawback.add", "decision.add", "settings.go_live", "settings.edit",
                     "user.reset_second_factor", "document.edit", "document.submit", "document.review",
-                    "invoice.pay", "invoice.cancel", "invoice.send"})
+                    "invoice.pay", "invoice.cancel", "invoice.send", "letters.send"})
 READ_ONLY_ROLES = frozenset({AUDITOR})  # financial control reads everything and changes nothing (§6)
 
 DENIED = "Diese Aktion ist für Ihre Rolle nicht erlaubt."

@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from core.formatting import chf, number
 from models import RUN_STATUSES, Municipality, PayoutRun, RunPayee, db
 from models.schema import upgrade
-from services import backup, decisions, exports, payout_runs, settings, tabular
+from services import backup, decisions, exports, letters, payout_runs, settings, tabular
 from services.audit import Actor
 from services.demo import demo_logins, seed_demo
 from services.errors import DomainError
@@ -27,6 +27,7 @@ clawbacks_cli = AppGroup("clawbacks", help="Rückforderungen erfassen (R16).")
 budgets_cli = AppGroup("budgets", help="Jahreskredite setzen (R17).")
 export_cli = AppGroup("export", help="Excel-Exporte für die Buchhaltung (Auszahlungsliste, Anhang 1).")
 decisions_cli = AppGroup("decisions", help="Entscheide erfassen (Verweigerung §4.7, Zahlung nach Jahresabschluss R17).")
+letters_cli = AppGroup("letters", help="Briefe des Kantons in den Postausgang stellen (Anhang 1, R25).")
 settings_cli = AppGroup("settings", help="Einstellungen des Systems (Go-live, Absender und Konto des Kantons; protokolliert).")
 
 
@@ -311,6 +312,22 @@ def export_contributions(year, output):
     click.echo(f"{output} geschrieben.")
 
 
+@letters_cli.command("anhang1")
+@click.argument("year", type=int)
+@click.option("--today", default=None, help="Briefdatum und Stichtag der Zuständigkeit (Standard: heute)")
+@click.option("--as", "as_email", default=None, help="E-Mail der verantwortlichen Person (Rolle admin)")
+def letters_anhang1(year, today, as_email):
+    """Anhang 1 «Beiträge an die Einwohnergemeinden für das Jahr» an alle IB und Finanzverwaltungen (R25);
+    ein zweiter Aufruf stellt nichts Neues in den Postausgang."""
+    try:
+        with db.connection_context():
+            user = payout_runs.user_by_email(as_email) if as_email else None
+            result = letters.send_anhang1(year, _day(today) if today else date.today(), user)
+    except DomainError as exc:
+        _fail(exc.message)
+    click.echo(result.summary(year))
+
+
 @click.command("backup")
 @with_appcontext
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
@@ -344,6 +361,6 @@ def register_cli(app) -> None:
     for command in (init_db_command, seed_demo_command, import_command, backup_command, restore_command):
         app.cli.add_command(command)
     for group in (users_cli, payouts_cli, clawbacks_cli, budgets_cli, export_cli, settings_cli, decisions_cli,
-                  invoices_cli):
+                  invoices_cli, letters_cli):
         app.cli.add_command(group)
     app.shell_context_processor(lambda: {"db": db, "Municipality": Municipality})

@@ -28,3 +28,13 @@ def date_ch(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         return value.strftime("%d.%m.%Y %H:%M")
     return value.strftime("%d.%m.%Y")
+
+
+def iban_masked(iban: str | None) -> str:
+    """An IBAN as printed on notices: country and check digits and the last four characters, the rest hidden,
+    in groups of four (CH93 **** **** **** *295 7); a notice sent by e-mail never carries the full account."""
+    compact = "".join((iban or "").split()).upper()
+    if len(compact) < 9:
+        return "–"
+    hidden = compact[:4] + "*" * (len(compact) - 8) + compact[-4:]
+    return " ".join(hidden[i:i + 4] for i in range(0, len(hidden), 4))

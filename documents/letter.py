@@ -114,10 +114,11 @@ class Letter(FPDF):
 
     def facts(self, pairs: list[tuple[str, str]]) -> None:
         """Label/value lines, e.g. Gemeinde, Jahr, Betrag."""
-        self.set_font(FONT, "", 10)
+        self.set_font(FONT, "B", 10)
+        width = max([55] + [self.get_string_width(label) + 4 for label, _value in pairs])  # never overprinted
         for label, value in pairs:
             self.set_font(FONT, "B", 10)
-            self.cell(55, 5.5, label)
+            self.cell(width, 5.5, label)
             self.set_font(FONT, "", 10)
             self.multi_cell(0, 5.5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(2)

@@ -28,7 +28,7 @@ from payouts.offsets import invoice_due
 from payouts.rules import compute
 from payouts.writer import issues_payload, ledger_rows, replace_lines, replace_payees
 
-from . import invoices, paging, settings
+from . import invoices, letters, paging, settings
 from .audit import Actor, record, snapshot
 from .errors import DomainError
 from .masterdata import check_budget, check_clawback
@@ -245,8 +245,10 @@ def _create_invoices(actor: Actor, user: User, run: PayoutRun, today: date) -> N
         invoices.queue_on_approval(actor, invoice, today)  # issue 16: PDF with QR-bill to the finance office
 
 
-def book(user: User, run_id: int) -> PayoutRun:
+def book(user: User, run_id: int, today: date | None = None) -> PayoutRun:
+    """Mark an approved run as booked; its payout notices go to the outbox in the same transaction (issue 15)."""
     require(user, "run.book")
+    actor = Actor.of(user)
     with db.atomic():
         run = _run_in(run_id, RunStatus.APPROVED, "Nur freigegebene Läufe können als verbucht markiert werden.")
         before = snapshot(run)
@@ -256,7 +258,8 @@ def book(user: User, run_id: int) -> PayoutRun:
         if changed != 1:
             raise DomainError("Der Lauf wurde inzwischen geändert; bitte neu laden.")
         run = PayoutRun.get_by_id(run.id)
-        record(Actor.of(user), "book", run, before=before, after=snapshot(run), reason="Verbucht")
+        record(actor, "book", run, before=before, after=snapshot(run), reason="Verbucht")
+        letters.queue_payout_notices(actor, run, today or date.today())
     return run
 
 

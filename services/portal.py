@@ -103,3 +103,16 @@ def municipality_overview(municipality: Municipality, today: date, years: int = 
     if municipality.valid_from and municipality.valid_from > start:
         start = municipality.valid_from
     return _overviews([municipality], {municipality.id: start}, today)[0]
+
+
+def document_rows(document, values: dict) -> list[tuple[str, object]]:
+    """The answers with the labels of the document's own form version (R18), as shown and printed."""
+    rows = []
+    for field in sorted(document.form_version.fields, key=lambda f: f.position):
+        value = values.get(field.key)
+        if field.field_type == "choice":
+            value = dict(field.choice_pairs()).get(value, value)
+        elif isinstance(value, bool):
+            value = "Ja" if value else "Nein"
+        rows.append((field.label, "–" if value in (None, "") else value))
+    return rows

@@ -20,9 +20,10 @@ from models import (
     PayoutLine,
     PayoutRun,
     Report,
+    RunPayee,
     RunStatus,
 )
-from services import exports, paging, payout_runs, run_views, settings
+from services import exports, letters, paging, payout_runs, run_views, settings
 from services.errors import DomainError
 from views.access import get_municipality_or_404
 
@@ -150,9 +151,13 @@ def line_detail(run_id, line_id):
 def municipality_history(municipality_id):
     municipality = get_municipality_or_404(municipality_id)
     statuses = tuple(RUN_STATUSES) if can(current_user, "run.read") else RunStatus.SETTLED
+    notices = (RunPayee.select(RunPayee, PayoutRun).join(PayoutRun)
+               .where((RunPayee.payee == municipality.id) & PayoutRun.status.in_(statuses))
+               .order_by(PayoutRun.payout_date.desc())) if can(current_user, "payout_notice.read") else []
     return render_template("payouts/municipality.html", municipality=municipality,
                            lines=run_views.history(municipality, statuses), components=COMPONENTS,
-                           line_statuses=LINE_STATUSES, run_statuses=RUN_STATUSES)
+                           line_statuses=LINE_STATUSES, run_statuses=RUN_STATUSES, notices=notices,
+                           anhang1_years=letters.anhang1_years(date.today()))
 
 
 @bp.route("/budgets/<int:year>")
@@ -201,3 +206,32 @@ def contributions_export(year):
     if own is not None:  # officers: rows of their own municipalities only
         return _xlsx(exports.contributions(year, own), f"Anhang1_{year}_eigene_Gemeinden.xlsx")
     return _xlsx(exports.contributions(year), f"Anhang1_{year}.xlsx")
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/runs/<int:run_id>/auszahlungsanzeige/<int:payee_id>.pdf")
+@permission_required("payout_notice.read")
+def payout_notice(run_id, payee_id):
+    """Issue 15: a payee's payout notice; officers only their own payee in approved or booked runs (else 404)."""
+    run = get_run_or_404(run_id)
+    try:
+        filename, data = letters.notice_pdf(current_user, run, payee_id)
+    except DomainError:  # a foreign payee, a draft or a payee not in the run: nothing revealed
+        abort(404)
+    return _pdf(data, filename)
+
+
+@bp.route("/municipalities/<int:municipality_id>/anhang1/<int:year>.pdf")
+@permission_required("contributions.export")
+def anhang1_pdf(municipality_id, year):
+    """R25: the Anhang 1 letter of one municipality and year (officers: their own municipalities)."""
+    municipality = get_municipality_or_404(municipality_id)
+    try:
+        filename, data = letters.anhang1_pdf(current_user, year, municipality)
+    except DomainError:
+        abort(404)
+    return _pdf(data, filename)

@@ -4,9 +4,9 @@ Every route fetches its object through one helper that authorises it; an officer
 municipality they are not responsible for today gets 404 and learns nothing.
 """
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
@@ -18,9 +18,9 @@ from core.calendar import HalfYear
 from core.numbers import parse_int
 from forms.runtime import form_class
 from models import Municipality, Report, SelfDeclaration, Status, Submittable
-from services import submissions
+from services import letters, submissions
 from services.errors import DomainError
-from services.portal import municipality_overview, officer_overview
+from services.portal import document_rows, municipality_overview, officer_overview
 from views.access import get_municipality_or_404
 
 bp = Blueprint("portal", __name__)
@@ -161,20 +161,8 @@ def _confirm(target: Target):
         else:
             flash(f"{target.title} für {target.municipality.name} eingereicht.", "success")
         return redirect(_endpoint(target, "edit"))
-    return render_template("portal/confirm.html", target=target, form=form, rows=_rows(document, values),
+    return render_template("portal/confirm.html", target=target, form=form, rows=document_rows(document, values),
                            preview=submissions.fee_preview(document, values))
-
-
-def _rows(document, values: dict) -> list[tuple[str, object]]:
-    rows = []
-    for field in sorted(document.form_version.fields, key=lambda f: f.position):
-        value = values.get(field.key)
-        if field.field_type == "choice":
-            value = dict(field.choice_pairs()).get(value, value)
-        elif isinstance(value, bool):
-            value = "Ja" if value else "Nein"
-        rows.append((field.label, "–" if value in (None, "") else value))
-    return rows
 
 
 def _show(target: Target, print_view: bool = False):
@@ -182,8 +170,10 @@ def _show(target: Target, print_view: bool = False):
     review = can(current_user, "document.review") and document.status == Status.SUBMITTED
     reopen = can(current_user, "document.review") and document.status == Status.ACCEPTED and not print_view
     return render_template("portal/document.html", target=target, document=document,
-                           rows=_rows(document, document.values) if target.exists else [],
+                           rows=document_rows(document, document.values) if target.exists else [],
                            history=submissions.history(document), print_view=print_view,
+                           now=datetime.now(timezone.utc).replace(tzinfo=None), filed=document.status in Status.FILED,
+                           sender=letters.sender() if print_view else None,
                            return_form=ReturnForm(lock=str(document.version)) if review or reopen else None,
                            accept_form=LockForm(lock=str(document.version)) if review else None, reopen=reopen)
 
@@ -233,6 +223,28 @@ def report_confirm(municipality_id, year, half):
 def report_print(municipality_id, year, half):
     target = report_target(municipality_id, year, half)
     return _show(target, print_view=True) if target.exists else abort(404)
+
+
+def _confirmation_pdf(target: Target):
+    """Issue 15: the confirmation of a submitted form as PDF (date, who, values); 404 before submission."""
+    if not target.exists:
+        abort(404)
+    try:
+        filename, data = letters.confirmation_pdf(current_user, target.document)
+    except DomainError:
+        abort(404)
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/gemeinden/<int:municipality_id>/reporting/<int:year>/<int:half>/bestaetigung.pdf")
+def report_confirmation_pdf(municipality_id, year, half):
+    return _confirmation_pdf(report_target(municipality_id, year, half))
+
+
+@bp.route("/gemeinden/<int:municipality_id>/selbstdeklaration/<int:year>/bestaetigung.pdf")
+def self_declaration_confirmation_pdf(municipality_id, year):
+    return _confirmation_pdf(declaration_target(municipality_id, year))
 
 
 @bp.route("/gemeinden/<int:municipality_id>/reporting/<int:year>/<int:half>/annehmen", methods=("POST",))
@@ -303,7 +315,7 @@ def queue():
 def municipality(municipality_id):
     """One municipality's forms; the admin fills in from here on its behalf."""
     overview = municipality_overview(get_municipality_or_404(municipality_id), date.today())
-    return render_template("portal/municipality.html", o=overview)
+    return render_template("portal/municipality.html", o=overview, today=date.today())
 
 
 def render_overview():
