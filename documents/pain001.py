@@ -79,7 +79,7 @@ def sps_text(value: str | None, limit: int, fallback: str = "") -> str:
 
 def sps_reference(value: str, limit: int = ID_MAX) -> str:
     """A reference element (§3.2): restricted characters, no leading space or "/", no "//", no trailing "/"."""
-    text = _REFERENCE_CHARS.sub("", sps_text(value, 10 * limit))
+    text = _REFERENCE_CHARS.sub("", unicodedata.normalize("NFKD", sps_text(value, 10 * limit)))  # é → e
     text = re.sub("/+", "/", text).lstrip(" /")[:limit].rstrip(" /")
     if not text:
         raise Pain001Error(f"Referenz «{value}» enthält keine zulässigen Zeichen (SPS §3.2).")
