@@ -56,14 +56,22 @@ def _iban(value: str | None) -> str | None:
     return iban
 
 
-def _periods(run: PayoutRun) -> dict[int, list[str]]:
-    """Per payee the periods its payable lines belong to ("2025-H2", "2026"), for the remittance text."""
+def _remittance(run: PayoutRun) -> dict[int, str]:
+    """Per payee the run and the periods its payable lines belong to ("2025-H2", "2026"); an offset clawback
+    (R16) is named, not its reference."""
     periods: dict[int, set[str]] = defaultdict(set)
-    rows = (PayoutLine.select(PayoutLine.payee, PayoutLine.period)
+    offset: set[int] = set()
+    rows = (PayoutLine.select(PayoutLine.payee, PayoutLine.component, PayoutLine.period)
             .where((PayoutLine.run == run.id) & (PayoutLine.status == "payable")).distinct().tuples())
-    for payee_id, period in rows:
-        periods[payee_id].add(period.partition(":")[0])
-    return {payee_id: sorted(values) for payee_id, values in periods.items()}
+    for payee_id, component, period in rows:
+        if component == "clawback_offset":
+            offset.add(payee_id)
+        else:
+            periods[payee_id].add(period.partition(":")[0])
+    head = f"start.integration Kanton Solothurn, Auszahlung Lauf {run.id} per {date_ch(run.payout_date)}"
+    return {payee_id: f"{head}, Perioden {', '.join(sorted(values))}"
+                      + (", nach Verrechnung Rückforderung" if payee_id in offset else "")
+            for payee_id, values in periods.items()}
 
 
 def _line_totals(run: PayoutRun) -> dict[int, Decimal]:
@@ -90,16 +98,14 @@ def _transfers(run: PayoutRun) -> list[Transfer]:
         problems.append("Ohne gültige IBAN (keine QR-IBAN) im freigegebenen Lauf: " + "; ".join(missing) + ".")
     if problems:
         raise DomainError("Keine Zahlungsdatei erstellt. " + " ".join(problems))
-    periods = _periods(run)
+    remittance = _remittance(run)
     transfers = []
     for payee in payees:
         if payee.amount <= 0:
             continue  # R16: offset to nothing, nothing to transfer
-        remittance = (f"start.integration Kanton Solothurn, Auszahlung Lauf {run.id} per {date_ch(run.payout_date)}, "
-                      f"Perioden {', '.join(periods.get(payee.payee_id, []))}")
         transfers.append(Transfer(end_to_end_id=f"SI-{run.id}-{payee.payee.bfs_nr}", amount=payee.amount,
                                   creditor_name=payee.name, creditor_town=payee.name, creditor_country="CH",
-                                  iban=_iban(payee.iban), remittance=remittance))
+                                  iban=_iban(payee.iban), remittance=remittance.get(payee.payee_id, f"start.integration Lauf {run.id}")))
     return transfers
 
 

@@ -121,6 +121,7 @@ def scenario(app, make_municipality, make_user):
     for bfs, interviews in ((2546, 8), (2601, 2), (2581, 1), (2525, 1), (2520, 3)):
         _report(towns[bfs], interviews)
     payout_runs.add_clawback(admin, 2581, Decimal("5000.00"), "Doppelt abgerechnet", date(2026, 2, 1))
+    payout_runs.add_clawback(admin, 2546, Decimal("100.00"), "Dolmetscher doppelt", date(2026, 2, 1))
     run = payout_runs.prepare(admin, PAYOUT, TODAY)
     assert not run.issues["blockers"], run.issues["blockers"]
     run = payout_runs.approve(accountant, run.id, run.version, today=PAYOUT)
@@ -146,9 +147,11 @@ def test_pain001_of_an_approved_run_is_xsd_valid_follows_sps_and_equals_the_exce
     sheet = load_workbook(io.BytesIO(exports.payout_list(run)), data_only=True)["Auszahlungen"]
     total_row = next(row for row in sheet.iter_rows(values_only=True) if row[3] == "Total")
     assert Decimal(root.find(".//p:GrpHdr/p:CtrlSum", NS).text) == payment.control_sum \
-        == sum(p.amount for p in positive) == Decimal(str(total_row[11])) == Decimal("4690.00")
+        == sum(p.amount for p in positive) == Decimal(str(total_row[11])) == Decimal("4590.00")
     transactions = _transactions(payment.data)
-    assert transactions["Grenchen"]["amount"] == Decimal("3000.00")  # 8 × 200 + 200 × 7 (R8, R10)
+    assert transactions["Grenchen"]["amount"] == Decimal("2900.00")  # 8 × 200 + 200 × 7 − 100 (R8, R10, R16)
+    assert transactions["Grenchen"]["text"] == (f"start.integration Kanton Solothurn, Auszahlung Lauf {run.id} per "
+                                                "31.03.2026, Perioden 2025-H2, 2026, nach Verrechnung Rückforderung")
     assert "Olten" not in transactions  # R16: offset to 0, nothing transferred
     # R26: Halten's H2 2025 fees go to its successor, on the successor's IBAN.
     assert "Halten" not in transactions
@@ -189,8 +192,8 @@ def test_pain001_download_is_audited_with_msgid_and_sum(scenario):
     payment = payment_files.pain001(run.id, accountant, today=PAYOUT)
     entry = AuditEntry.select().where(AuditEntry.action == "export").get()
     assert entry.actor == accountant.email and entry.model == "PayoutRun" and entry.record_id == str(run.id)
-    assert payment.message_id in entry.after and '"ctrl_sum": "4690.00"' in entry.after
-    assert payment.filename in entry.after and "CHF 4’690.00" in entry.reason
+    assert payment.message_id in entry.after and '"ctrl_sum": "4590.00"' in entry.after
+    assert payment.filename in entry.after and "CHF 4’590.00" in entry.reason
 
 
 def test_pain001_refuses_a_draft_with_a_german_message_and_writes_nothing(app, make_municipality, make_user,
@@ -216,7 +219,7 @@ def test_pain001_refuses_a_payee_without_iban_and_writes_nothing(scenario, runne
     payee = RunPayee.get((RunPayee.run == run.id) & (RunPayee.name == "Grenchen"))
     for bad in (None, "CH00 nonsense", "CH4431999123000889012"):  # missing, invalid, QR-IBAN (IID 31999)
         RunPayee.update(iban=bad).where(RunPayee.id == payee.id).execute()
-        with pytest.raises(DomainError, match="Ohne gültige IBAN .* Grenchen \\(BFS 2546, CHF 3’000.00\\)"):
+        with pytest.raises(DomainError, match="Ohne gültige IBAN .* Grenchen \\(BFS 2546, CHF 2’900.00\\)"):
             payment_files.pain001(run.id, accountant)
     target = tmp_path / "lauf.xml"
     result = runner.invoke(args=["export", "pain001", str(run.id), "-o", str(target)])
@@ -230,7 +233,7 @@ def test_pain001_cli_writes_the_validated_file(scenario, runner, tmp_path):
     target = tmp_path / "lauf.xml"
     result = runner.invoke(args=["export", "pain001", str(run.id), "-o", str(target), "--as", accountant.email])
     assert result.exit_code == 0, result.output
-    assert f"MsgId SI-{run.id}-20260331, 3 Zahlungen, CHF 4’690.00" in result.output
+    assert f"MsgId SI-{run.id}-20260331, 3 Zahlungen, CHF 4’590.00" in result.output
     assert xsd_errors(target.read_bytes()) == [] and sps_violations(target.read_bytes()) == []
     assert AuditEntry.select().where(AuditEntry.action == "export").get().actor == accountant.email
     result = runner.invoke(args=["export", "pain001", str(run.id), "-o", str(tmp_path / "x.xml"), "--as",
