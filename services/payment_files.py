@@ -4,6 +4,7 @@ One transaction per payee whose net payout is positive (R16: a payee whose credi
 gets none), to the IBAN frozen with the run (issue 13), never the municipality's current one. The
 file is checked against the ISO schema before it is handed out, and every download is audited.
 """
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -158,6 +159,7 @@ def pain001(run_id: int, user: User | None = None, operator: str = "export-pain0
         record(actor, "export", run, after={"file": result.filename, "format": "pain.001.001.09",
                                             "msg_id": result.message_id, "ctrl_sum": str(result.control_sum),
                                             "nb_of_txs": result.transactions,
+                                            "sha256": hashlib.sha256(data).hexdigest(),
                                             "execution_date": value_date.isoformat()},
                reason=f"Zahlungsdatei pain.001 {result.message_id}: {result.transactions} Zahlungen, "
                       f"CHF {chf(result.control_sum)}")

@@ -4,6 +4,7 @@ Every produced file is validated against the ISO 20022 schema that sepaxml ships
 independently of the module's own check) and against the SPS rules written out below (character set
 §3.1, reference elements §3.2, spaces §3.3, no empty elements §3.4, amounts §3.7, lengths).
 """
+import hashlib
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -194,6 +195,7 @@ def test_pain001_download_is_audited_with_msgid_and_sum(scenario):
     assert entry.actor == accountant.email and entry.model == "PayoutRun" and entry.record_id == str(run.id)
     assert payment.message_id in entry.after and '"ctrl_sum": "4590.00"' in entry.after
     assert payment.filename in entry.after and "CHF 4’590.00" in entry.reason
+    assert hashlib.sha256(payment.data).hexdigest() in entry.after  # EXP-04: which bytes were handed out
 
 
 def test_pain001_refuses_a_draft_with_a_german_message_and_writes_nothing(app, make_municipality, make_user,
@@ -251,7 +253,7 @@ def test_pain001_download_on_the_run_page_for_accountants_only(scenario, client,
     auth.login(user=accountant)
     assert "Zahlungsdatei pain.001" in client.get(f"/runs/{run.id}").get_data(as_text=True)
     response = client.post(f"/runs/{run.id}/pain001.xml", data={"version": str(run.version)})
-    assert response.status_code == 200 and response.mimetype == "application/xml"
+    assert response.status_code == 200 and response.content_type == "application/xml; charset=utf-8"
     assert response.headers["Content-Disposition"] == \
         f'attachment; filename="pain001_Auszahlung_2026-03-31_Lauf{run.id}.xml"'
     assert xsd_errors(response.data) == [] and sps_violations(response.data) == []
@@ -291,3 +293,15 @@ def test_sps_text_keeps_umlauts_and_maps_the_rest():
     assert sps_text("Ș ț € 東京 \u00a0x", 70) == "Ș ț € x"
     assert sps_text("\x01\x02", 70, fallback="Gemeinde 2601") == "Gemeinde 2601"
     assert sps_reference("//SI Lauf/é_1/") == "SI Lauf/e1"
+
+
+def test_pain001_download_needs_a_fresh_login(scenario, client, auth):
+    """AUTH-07: the payment file moves money; a login older than 15 minutes is sent to log in again, no audit."""
+    run, _admin, accountant, _towns = scenario
+    auth.login(user=accountant)
+    with client.session_transaction() as session:
+        session["login_at"] -= 20 * 60
+    before = AuditEntry.select().count()
+    response = client.post(f"/runs/{run.id}/pain001.xml", data={"version": str(run.version)})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert AuditEntry.select().count() == before

@@ -195,16 +195,21 @@ def run_export(run_id):
 @bp.route("/runs/<int:run_id>/pain001.xml", methods=("POST",))
 @permission_required("run.payment_file")
 def run_pain001(run_id):
-    """A POST with CSRF token: each download is audited, so no cross-site link may cause one."""
+    """A POST with CSRF token (each download is audited, no cross-site link may cause one) after a fresh login:
+    the file moves money (AUTH-07)."""
     run = get_run_or_404(run_id)
     if not RunActionForm().validate_on_submit():
         abort(400)
+    if not login_is_fresh():
+        flash(REAUTH_MESSAGE, "warning")
+        logout_user()
+        return redirect(url_for("auth.login", next=url_for(".run_detail", run_id=run.id)))
     try:
         payment = payment_files.pain001(run.id, current_user)
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for(".run_detail", run_id=run.id))
-    return Response(payment.data, mimetype="application/xml",
+    return Response(payment.data, content_type="application/xml; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{payment.filename}"'})
 
 
