@@ -15,7 +15,7 @@ from importlib.resources import files
 import pytest
 import xmlschema
 from conftest import ensure_go_live, sample_iban
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
@@ -279,7 +279,7 @@ def _file(names: list[str], remittance: str = "start.integration") -> PaymentFil
                        debtor=Debtor("Kanton Solothurn", "CH9300762011623852957", "POFICHBEXXX"), transfers=transfers)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None)
 @given(names=st.lists(st.text(max_size=220), min_size=1, max_size=4), remittance=st.text(max_size=300))
 def test_pain001_any_payee_name_and_text_give_an_xsd_valid_sps_file(names, remittance):
     """Hypothesis: NUL, control characters, surrogate-free Unicode, 220 characters — always a valid file."""
