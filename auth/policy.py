@@ -31,6 +31,7 @@ RIGHTS: dict[str, dict[str, str]] = {
     "run.approve": {ACCOUNTANT: ANY},
     "run.book": {ACCOUNTANT: ANY},
     "run.export": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY},
+    "run.payment_file": {ACCOUNTANT: ANY},  # pain.001 (issue 16): whoever pays, not who prepares (four eyes)
     "line.read": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY, OFFICER: OWN},
     "budget.read": {ADMIN: ANY, ACCOUNTANT: ANY, AUDITOR: ANY},
     "budget.set": {ADMIN: ANY},

@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from core.formatting import chf, number
 from models import RUN_STATUSES, Municipality, PayoutRun, RunPayee, db
 from models.schema import upgrade
-from services import backup, decisions, exports, letters, payout_runs, settings, tabular
+from services import backup, decisions, exports, letters, payment_files, payout_runs, settings, tabular
 from services.audit import Actor
 from services.demo import demo_logins, seed_demo
 from services.errors import DomainError
@@ -25,7 +25,7 @@ users_cli = AppGroup("users", help="Benutzer verwalten.")
 payouts_cli = AppGroup("payouts", help="Auszahlungsläufe vorbereiten, freigeben, anzeigen (R4–R17).")
 clawbacks_cli = AppGroup("clawbacks", help="Rückforderungen erfassen (R16).")
 budgets_cli = AppGroup("budgets", help="Jahreskredite setzen (R17).")
-export_cli = AppGroup("export", help="Excel-Exporte für die Buchhaltung (Auszahlungsliste, Anhang 1).")
+export_cli = AppGroup("export", help="Exporte für die Buchhaltung (Auszahlungsliste, Anhang 1, Zahlungsdatei pain.001).")
 decisions_cli = AppGroup("decisions", help="Entscheide erfassen (Verweigerung §4.7, Zahlung nach Jahresabschluss R17).")
 letters_cli = AppGroup("letters", help="Briefe des Kantons in den Postausgang stellen (Anhang 1, R25).")
 settings_cli = AppGroup("settings", help="Einstellungen des Systems (Go-live, Absender und Konto des Kantons; protokolliert).")
@@ -300,6 +300,25 @@ def export_payouts(run_id, output):
             _fail(f"Unbekannter Lauf {run_id}.")
         output.write_bytes(exports.payout_list(run))
     click.echo(f"{output} geschrieben{' (ENTWURF)' if run.status == 'draft' else ''}.")
+
+
+@export_cli.command("pain001")
+@click.argument("run_id", type=int)
+@click.option("-o", "output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Ziel .xml")
+@click.option("--as", "as_email", default=None, help="E-Mail der Buchhaltung (sonst als Betreiber protokolliert)")
+def export_pain001(run_id, output, as_email):
+    """Zahlungsdatei pain.001.001.09 (Swiss Payment Standards) eines freigegebenen Laufs; Entwürfe abgelehnt."""
+    if not output.parent.is_dir():
+        _fail(f"Verzeichnis {output.parent} existiert nicht; nichts geschrieben.")
+    try:
+        with db.connection_context():
+            user = payout_runs.user_by_email(as_email) if as_email else None
+            payment = payment_files.pain001(run_id, user)
+    except DomainError as exc:
+        _fail(exc.message)
+    output.write_bytes(payment.data)
+    click.echo(f"{output} geschrieben: MsgId {payment.message_id}, {payment.transactions} Zahlungen, "
+               f"CHF {chf(payment.control_sum)}, Ausführung {payment.execution_date:%d.%m.%Y}.")
 
 
 @export_cli.command("contributions")

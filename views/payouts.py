@@ -23,7 +23,7 @@ from models import (
     RunPayee,
     RunStatus,
 )
-from services import exports, letters, paging, payout_runs, run_views, settings
+from services import exports, letters, paging, payment_files, payout_runs, run_views, settings
 from services.errors import DomainError
 from views.access import get_municipality_or_404
 
@@ -195,6 +195,27 @@ def run_export(run_id):
     run = get_run_or_404(run_id)
     draft = "ENTWURF_" if run.status == RunStatus.DRAFT else ""
     return _xlsx(exports.payout_list(run), f"{draft}Auszahlung_{run.payout_date:%Y-%m-%d}.xlsx")
+
+
+@bp.route("/runs/<int:run_id>/pain001.xml", methods=("POST",))
+@permission_required("run.payment_file")
+def run_pain001(run_id):
+    """A POST with CSRF token (each download is audited, no cross-site link may cause one) after a fresh login:
+    the file moves money (AUTH-07)."""
+    run = get_run_or_404(run_id)
+    if not RunActionForm().validate_on_submit():
+        abort(400)
+    if not login_is_fresh():
+        flash(REAUTH_MESSAGE, "warning")
+        logout_user()
+        return redirect(url_for("auth.login", next=url_for(".run_detail", run_id=run.id)))
+    try:
+        payment = payment_files.pain001(run.id, current_user)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".run_detail", run_id=run.id))
+    return Response(payment.data, content_type="application/xml; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{payment.filename}"'})
 
 
 @bp.route("/contributions/<int:year>.xlsx")
