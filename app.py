@@ -19,6 +19,7 @@ from views.errors import register_error_handlers
 from views.main import bp as main_bp
 from views.payouts import bp as payouts_bp
 from views.portal import bp as portal_bp
+from views.samples import bp as samples_bp
 
 PUBLIC_ENDPOINTS = {"auth.login", "static", "admin.static", "main.health"}
 
@@ -94,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(payouts_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(samples_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -2,19 +2,21 @@
 from dataclasses import dataclass
 from typing import Callable
 
-from peewee import DateTimeField, IntegerField, PostgresqlDatabase, TextField
+from peewee import BooleanField, DateTimeField, IntegerField, PostgresqlDatabase, TextField
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from . import (
     ALL_MODELS,
     DECISION_KINDS,
     AuditEntry,
+    Evidence,
     LedgerEntry,
     MoneyField,
     Municipality,
     OutboxAttachment,
     OutboxMessage,
     RunPayee,
+    SampleItem,
     SchemaVersion,
     Setting,
     db,
@@ -124,6 +126,35 @@ def _v6_down():
     db.drop_tables([OutboxAttachment, OutboxMessage])
 
 
+# v10: the sample (R24) normalised: its drawn reports become `sample_item` rows (with evidence request,
+# outcome and proposed clawback), the report_ids JSON and the unused outcome text go.
+_V10_ADDED = [
+    ("method", lambda: TextField(default="count")),
+    ("percent", lambda: IntegerField(null=True)),
+    ("stratified", lambda: BooleanField(default=False)),
+    ("district", lambda: TextField(null=True)),
+    ("population_size", lambda: IntegerField(default=0)),
+]
+_V10_DROPPED = [
+    ("report_ids", lambda: TextField(default="[]")),
+    ("outcome", lambda: TextField(default="")),
+]
+
+
+def _v10_up():
+    migrator = _migrator()
+    migrate(*[migrator.add_column("sample", column, make()) for column, make in _V10_ADDED],
+            *[migrator.drop_column("sample", column) for column, _make in _V10_DROPPED])
+    db.create_tables([SampleItem, Evidence], safe=True)
+
+
+def _v10_down():
+    db.drop_tables([Evidence, SampleItem])
+    migrator = _migrator()
+    migrate(*[migrator.drop_column("sample", column) for column, _make in _V10_ADDED],
+            *[migrator.add_column("sample", column, make()) for column, make in _V10_DROPPED])
+
+
 MIGRATIONS = [
     Migration(1, "Ausgangsschema", _v1_up, _v1_down),
     Migration(2, "Korrespondenzperson der Gemeinde (§4.5.1)", _v2_up, _v2_down),
@@ -134,6 +165,8 @@ MIGRATIONS = [
               _v5_up, _v5_down),
     Migration(6, "Postausgang: Nachrichten mit Anhängen, im selben Vorgang wie ihr Anlass geschrieben", _v6_up,
               _v6_down),
+    Migration(10, "Stichproben der Finanzkontrolle: Posten, Belege, Beurteilung, Rückforderungsvorschlag (R24)",
+              _v10_up, _v10_down),
 ]
 LATEST = MIGRATIONS[-1].version
 
