@@ -56,7 +56,8 @@ def check_upload(filename: str, data: bytes, max_bytes: int) -> tuple[str, str]:
     if not data:
         raise _refuse("Die Datei ist leer.")
     if len(data) > max_bytes:
-        raise _refuse(f"Die Datei ist zu gross (höchstens {max_bytes // (1024 * 1024)} MB).")
+        limit = f"{max_bytes // 1048576} MB" if max_bytes >= 1048576 else f"{max_bytes // 1024} KB"
+        raise _refuse(f"Die Datei ist zu gross (höchstens {limit}).")
     detected = detect_type(data)
     expected = EXTENSIONS[Path(name).suffix.lower()]
     if detected != expected:
