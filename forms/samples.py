@@ -16,7 +16,8 @@ ALL_DISTRICTS = SelectChoice("", "alle Bezirke")
 
 class DrawForm(FlaskForm):
     year = StringField("Jahr", description="Akzeptierte Reportings beider Halbjahre dieses Jahres.")
-    method = RadioField("Umfang als", choices=[SelectChoice(k, v) for k, v in SAMPLE_METHODS.items()], default="count", validate_choice=False)
+    method = RadioField("Umfang als", choices=[SelectChoice(k, v) for k, v in SAMPLE_METHODS.items()],
+                        default="count", validate_choice=False)
     value = StringField("Anzahl bzw. Prozent", description="Anzahl Reportings (n) oder Prozent (1–100, aufgerundet).")
     stratified = BooleanField("Nach Bezirk schichten (proportional)")
     district = SelectField("Nur Bezirk", choices=[ALL_DISTRICTS], validate_choice=False)
@@ -33,7 +34,8 @@ class JudgeForm(FlaskForm):
 
 
 class ProposalForm(FlaskForm):
-    decision = RadioField("Entscheid", choices=[SelectChoice("accept", "Rückforderung erfassen"), SelectChoice("dismiss", "verwerfen")],
+    decision = RadioField("Entscheid", choices=[SelectChoice("accept", "Rückforderung erfassen"),
+                                                SelectChoice("dismiss", "verwerfen")],
                           validate_choice=False)
     reason = TextAreaField("Begründung (beim Verwerfen Pflicht)",
                            validators=[Length(max=5000, message="Höchstens 5000 Zeichen.")])

@@ -164,7 +164,8 @@ def test_r24_evidence_is_stored_outside_static_under_a_random_name_and_served_as
     response = _upload(client, item, "Quittung März.pdf", PDF)
     assert "Beleg hochgeladen" in response.get_data(as_text=True)
     stored = Evidence.get()
-    assert (stored.original_name, stored.content_type, stored.size) == ("Quittung März.pdf", "application/pdf", len(PDF))
+    assert (stored.original_name, stored.content_type, stored.size) == \
+        ("Quittung März.pdf", "application/pdf", len(PDF))
     path = Path(app.config["EVIDENCE_DIR"]) / stored.stored_name
     assert path.read_bytes() == PDF and len(stored.stored_name) == 32 and "static" not in path.parts
     assert AuditEntry.get((AuditEntry.model == "Evidence") & (AuditEntry.action == "create")).user_id == \
