@@ -20,7 +20,7 @@ from .errors import DomainError
 EXTENSIONS = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 MAGIC = [(b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg")]
 MAX_NAME = 120
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\"<>|:*?]")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069\"<>|:*?]")  # incl. bidi overrides
 
 
 def detect_type(data: bytes) -> str | None:

@@ -6,6 +6,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from auth.errors import PermissionDenied
@@ -140,6 +142,7 @@ def _upload(client, item, name, data):
     ("../x.pdf", PDF, "keinen Pfad"),
     ("..\\..\\x.pdf", PDF, "keinen Pfad"),
     ("/etc/x.pdf", PDF, "keinen Pfad"),
+    ("Beleg\u202efdp.pdf", PDF, "keinen Pfad"),
     ("leer.pdf", b"", "Die Datei ist leer"),
     ("gross.pdf", PDF + b"0" * 2000, "zu gross"),
 ])
@@ -330,3 +333,28 @@ def test_r24_sample_list_exports_to_xlsx_and_reads_back(client, auth, world, req
 def test_r24_export_service_returns_bytes_without_flask(world, requested):
     book = load_workbook(io.BytesIO(exports.sample_list(requested)))
     assert book.sheetnames == ["Stichprobe", "Ziehung"]
+
+
+HOSTILE = st.one_of(st.text(max_size=30), st.sampled_from(["", "0", "-1", "1e3", "NaN", "１２", "99999999999999999999",
+                                                           "=HYPERLINK(\"x\")", "<script>x</script>", "\x00", "2025"]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(year=HOSTILE, method=st.sampled_from(["count", "percent", "x", ""]), value=HOSTILE, seed=HOSTILE,
+       district=HOSTILE)
+def test_r24_hostile_draw_form_input_never_errors_and_refusals_write_nothing(client, auth, world, year, method, value,
+                                                                           seed, district):
+    """FUZZ-01 for the draw form: a German refusal (200) with nothing written, or a recorded sample (302)."""
+    with client.session_transaction() as session:
+        logged_in = "_user_id" in session
+    if not logged_in:
+        auth.login(user=world["auditor"])
+    before = _snapshot()
+    response = client.post("/stichproben", data={"year": year, "method": method, "value": value, "seed": seed,
+                                                  "district": district})
+    assert response.status_code in (200, 302)
+    if response.status_code == 200:
+        assert _snapshot() == before
+        assert "<script>x</script>" not in response.get_data(as_text=True)
+    else:
+        assert Sample.select().count() == before[0] + 1

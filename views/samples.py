@@ -66,7 +66,8 @@ def index():
         form.year.data = form.year.data or str(date.today().year - 1)
     elif form.validate():
         try:
-            year = int(form.year.data) if (form.year.data or "").strip().isdigit() else None
+            raw_year = (form.year.data or "").strip()
+            year = int(raw_year) if raw_year.isascii() and raw_year.isdigit() else None
             if year is None:
                 raise DomainError("Ungültiges Jahr.", {"year": ["Bitte ein Jahr angeben (z. B. 2025)."]})
             raw = (form.value.data or "").strip()
