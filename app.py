@@ -23,6 +23,7 @@ from views.main import bp as main_bp
 from views.invoices import bp as invoices_bp
 from views.payouts import bp as payouts_bp
 from views.portal import bp as portal_bp
+from views.samples import bp as samples_bp
 
 # the second-factor steps check the pending password login themselves
 PUBLIC_ENDPOINTS = {"auth.login", "auth.second_factor", "auth.enrol", "static", "admin.static", "main.health"}
@@ -108,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(payouts_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(invoices_bp)
+    app.register_blueprint(samples_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

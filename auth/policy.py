@@ -8,7 +8,7 @@ A right is either ANY (every record) or OWN (only records of municipalities the 
 responsible for on the day, R12: their own municipality through an OfficerAssignment, plus the
 members of the contracts their municipality leads). Without a record, `can` answers whether the
 role has the action at all; with one, it also checks the record. Inactive users can do nothing,
-and the auditor (Finanzkontrolle) never holds a write action.
+and the auditor (Finanzkontrolle) holds no write action but the three of its random samples (R24).
 """
 from datetime import date
 
@@ -60,12 +60,26 @@ RIGHTS: dict[str, dict[str, str]] = {
     "document.submit": {ADMIN: ANY, OFFICER: OWN},
     "document.review": {ADMIN: ANY},
     "review.queue": {ADMIN: ANY, AUDITOR: ANY},
+    # random samples of financial control (R24, §6): the auditor draws, requests evidence and judges;
+    # officers upload evidence for their own municipalities; the admin decides proposed clawbacks
+    "sample.read": {ADMIN: ANY, AUDITOR: ANY},
+    "sample.draw": {AUDITOR: ANY},
+    "sample.request": {AUDITOR: ANY},
+    "sample.judge": {AUDITOR: ANY},
+    "sample.export": {ADMIN: ANY, AUDITOR: ANY},
+    "sample.proposal": {ADMIN: ANY},
+    "evidence.upload": {OFFICER: OWN},
+    "evidence.read": {ADMIN: ANY, AUDITOR: ANY, OFFICER: OWN},
 }
 WRITES = frozenset({"admin.write", "import.run", "run.prepare", "run.approve", "run.book", "budget.set",
                     "budget.close", "clawback.add", "decision.add", "settings.go_live", "settings.edit",
                     "user.reset_second_factor", "document.edit", "document.submit", "document.review",
-                    "invoice.pay", "invoice.cancel", "invoice.send", "letters.send"})
-READ_ONLY_ROLES = frozenset({AUDITOR})  # financial control reads everything and changes nothing (§6)
+                    "invoice.pay", "invoice.cancel", "invoice.send", "letters.send", "sample.draw", "sample.request",
+                    "sample.judge", "sample.proposal", "evidence.upload"})
+READ_ONLY_ROLES = frozenset({AUDITOR})  # financial control reads everything and changes nothing (§6) …
+# … except its own random samples (R24, §6: "Stichprobenkontrollen"): the one, named exception. Any other
+# write granted to a read-only role fails the import-time check below and is refused by `scope`.
+READ_ONLY_EXCEPTIONS = {AUDITOR: frozenset({"sample.draw", "sample.request", "sample.judge"})}
 
 DENIED = "Diese Aktion ist für Ihre Rolle nicht erlaubt."
 NOT_RESPONSIBLE = "Für diese Gemeinde sind Sie an diesem Tag nicht zuständig (R12)."
@@ -73,7 +87,8 @@ NOT_RESPONSIBLE = "Für diese Gemeinde sind Sie an diesem Tag nicht zuständig (
 
 def _check_table() -> None:
     for action, grants in RIGHTS.items():
-        if action in WRITES and READ_ONLY_ROLES & set(grants):
+        if action in WRITES and any(action not in READ_ONLY_EXCEPTIONS.get(role, ()) for role in
+                                    READ_ONLY_ROLES & set(grants)):
             raise AssertionError(f"{action}: read-only roles cannot hold a write action")
         if set(grants.values()) - {ANY, OWN}:
             raise AssertionError(f"{action}: scope must be ANY or OWN")
@@ -87,7 +102,7 @@ def scope(user, action: str) -> str | None:
     grants = RIGHTS[action]
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    if action in WRITES and user.role in READ_ONLY_ROLES:
+    if action in WRITES and user.role in READ_ONLY_ROLES and action not in READ_ONLY_EXCEPTIONS.get(user.role, ()):
         return None
     return grants.get(user.role)
 

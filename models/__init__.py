@@ -6,6 +6,7 @@ from .clawback import Clawback
 from .contract import PAYEES, Contract
 from .contract_member import ContractMember
 from .decision import DECISION_KINDS, Decision
+from .evidence import EVIDENCE_TYPES, Evidence
 from .foreign_population import ForeignPopulation
 from .form_field import FIELD_TYPES, FormField
 from .form_version import FORM_TYPES, FormVersion
@@ -18,7 +19,8 @@ from .payout_line import COMPONENTS, LINE_STATUSES, PayoutLine
 from .payout_run import RUN_STATUSES, PayoutRun, RunStatus
 from .report import Report
 from .run_payee import RunPayee
-from .sample import Sample
+from .sample import SAMPLE_METHODS, Sample
+from .sample_item import ITEM_STATUSES, OUTCOMES, PROPOSAL_STATES, SampleItem
 from .schema_version import SchemaVersion
 from .self_declaration import SelfDeclaration
 from .setting import GO_LIVE, Setting
@@ -54,10 +56,12 @@ ALL_MODELS = [
     LedgerEntry,
     OutboxMessage,
     OutboxAttachment,
+    SampleItem,
+    Evidence,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
-    "ALL_MODELS", "GO_LIVE", "MESSAGE_KINDS", "OUTBOX_STATES", "INVOICE_STATES", "BaseModel", "MoneyField", "db", "to_decimal", "utcnow",
+    "ALL_MODELS", "EVIDENCE_TYPES", "ITEM_STATUSES", "OUTCOMES", "PROPOSAL_STATES", "SAMPLE_METHODS", "GO_LIVE", "MESSAGE_KINDS", "OUTBOX_STATES", "INVOICE_STATES", "BaseModel", "MoneyField", "db", "to_decimal", "utcnow",
     "COMPONENTS", "DECISION_KINDS", "FIELD_TYPES", "FORM_TYPES", "LINE_STATUSES", "PAYEES",
     "ROLES", "RUN_STATUSES", "RunStatus", "STATUSES", "Status", "Submittable", "TARIFF_KINDS", "TRANSITIONS",
 ]

@@ -2,13 +2,23 @@
 from dataclasses import dataclass
 from typing import Callable
 
-from peewee import Check, DateField, DateTimeField, ForeignKeyField, IntegerField, PostgresqlDatabase, TextField
+from peewee import (
+    BooleanField,
+    Check,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    PostgresqlDatabase,
+    TextField,
+)
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from . import (
     ALL_MODELS,
     DECISION_KINDS,
     AuditEntry,
+    Evidence,
     Invoice,
     LedgerEntry,
     MoneyField,
@@ -16,6 +26,7 @@ from . import (
     OutboxAttachment,
     OutboxMessage,
     RunPayee,
+    SampleItem,
     SchemaVersion,
     Setting,
     User,
@@ -212,6 +223,35 @@ def _v11_down():
         db.execute_sql(f'ALTER TABLE "user" DROP COLUMN "{column}"')
 
 
+# v10: the sample (R24) normalised: its drawn reports become `sample_item` rows (with evidence request,
+# outcome and proposed clawback), the report_ids JSON and the unused outcome text go.
+_V10_ADDED = [
+    ("method", lambda: TextField(default="count")),
+    ("percent", lambda: IntegerField(null=True)),
+    ("stratified", lambda: BooleanField(default=False)),
+    ("district", lambda: TextField(null=True)),
+    ("population_size", lambda: IntegerField(default=0)),
+]
+_V10_DROPPED = [
+    ("report_ids", lambda: TextField(default="[]")),
+    ("outcome", lambda: TextField(default="")),
+]
+
+
+def _v10_up():
+    migrator = _migrator()
+    migrate(*[migrator.add_column("sample", column, make()) for column, make in _V10_ADDED],
+            *[migrator.drop_column("sample", column) for column, _make in _V10_DROPPED])
+    db.create_tables([SampleItem, Evidence], safe=True)
+
+
+def _v10_down():
+    db.drop_tables([Evidence, SampleItem])
+    migrator = _migrator()
+    migrate(*[migrator.drop_column("sample", column) for column, _make in _V10_ADDED],
+            *[migrator.add_column("sample", column, make()) for column, make in _V10_DROPPED])
+
+
 MIGRATIONS = [
     Migration(1, "Ausgangsschema", _v1_up, _v1_down),
     Migration(2, "Korrespondenzperson der Gemeinde (§4.5.1)", _v2_up, _v2_down),
@@ -224,6 +264,8 @@ MIGRATIONS = [
               _v6_down),
     Migration(9, "Rechnungen: bezahlt von, Storno mit Grund; Postadresse der Gemeinde für den QR-Einzahlungsschein",
               _v9_up, _v9_down),
+    Migration(10, "Stichproben der Finanzkontrolle: Posten, Belege, Beurteilung, Rückforderungsvorschlag (R24)",
+              _v10_up, _v10_down),
     Migration(11, "Zweiter Faktor (TOTP, Wiederherstellungscodes) für Rollen, die Geld bewegen", _v11_up, _v11_down),
 ]
 LATEST = MIGRATIONS[-1].version

@@ -9,16 +9,24 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import xlsxwriter
+from peewee import fn
 
 from models import (
+    ITEM_STATUSES,
+    OUTCOMES,
+    PROPOSAL_STATES,
     TARIFF_KINDS,
     Clawback,
+    Evidence,
     Invoice,
     Municipality,
     PayoutLine,
     PayoutRun,
+    Report,
     RunPayee,
     RunStatus,
+    Sample,
+    SampleItem,
     Tariff,
     db,
 )
@@ -185,5 +193,41 @@ def contributions(year: int, municipality_ids: set[int] | None = None) -> bytes:
             .order_by(Tariff.kind, Tariff.valid_from):
         tariffs.write([TARIFF_KINDS[tariff.kind], tariff.amount, tariff.valid_from, tariff.valid_to, tariff.reference])
     tariffs.close_table()
+    book.close()
+    return buffer.getvalue()
+
+
+SAMPLE_HEADERS = ["Posten", "BFS-Nr", "Gemeinde", "Bezirk", "Jahr", "Halbjahr", "Status", "Belege angefordert",
+                  "Belege", "Ergebnis", "Betrag", "Begründung", "Beurteilt am", "Rückforderungsvorschlag"]
+
+
+def sample_list(sample: Sample) -> bytes:
+    """The items of a sample (R24) with their state and outcome; a second sheet records how it was drawn."""
+    buffer = io.BytesIO()
+    book, formats = _workbook(buffer, f"Stichprobe {sample.id} Finanzkontrolle {sample.year}")
+    sheet = _Sheet(book, "Stichprobe", SAMPLE_HEADERS, [8, 8, 26, 16, 7, 9, 18, 14, 7, 14, 13, 50, 12, 22], formats)
+    counts = dict(Evidence.select(Evidence.item, fn.COUNT(Evidence.id)).join(SampleItem)
+                  .where(SampleItem.sample == sample.id).group_by(Evidence.item).tuples())
+    items = (SampleItem.select(SampleItem, Municipality, Report).join(Municipality).switch(SampleItem).join(Report)
+             .where(SampleItem.sample == sample.id).order_by(Municipality.bfs_nr, Report.year, Report.half))
+    total = Decimal("0.00")
+    for item in items:
+        sheet.write([item.id, item.municipality.bfs_nr, item.municipality.name, item.district, item.report.year,
+                     item.report.half, ITEM_STATUSES[item.status],
+                     item.requested_at.date() if item.requested_at else None, counts.get(item.id, 0),
+                     OUTCOMES.get(item.outcome, "offen"), item.amount, item.text,
+                     item.decided_at.date() if item.decided_at else None,
+                     PROPOSAL_STATES.get(item.proposal, "")])
+        total += item.amount or Decimal("0.00")
+    sheet.total(9, "Total Beanstandungen", {10: total})
+    about = _Sheet(book, "Ziehung", ["Angabe", "Wert"], [28, 40], formats)
+    for label, value in (("Stichprobe", sample.id), ("Jahr", sample.year), ("Startwert (Seed)", sample.seed),
+                         ("Methode", f"{sample.percent} %" if sample.method == "percent" else "Anzahl"),
+                         ("Umfang", sample.size), ("Grundgesamtheit", sample.population_size),
+                         ("Nach Bezirk geschichtet", "ja" if sample.stratified else "nein"),
+                         ("Bezirk", sample.district or "alle"), ("Gezogen am", sample.drawn_at.date()),
+                         ("Gezogen von", sample.drawn_by.email)):
+        about.write([label, value])
+    about.close_table()
     book.close()
     return buffer.getvalue()

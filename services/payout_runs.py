@@ -263,14 +263,16 @@ def book(user: User, run_id: int, today: date | None = None) -> PayoutRun:
     return run
 
 
-def add_clawback(user: User, bfs_nr: int, amount: Decimal, reason: str, decided_on: date) -> Clawback:
+def add_clawback(user: User, bfs_nr: int, amount: Decimal, reason: str, decided_on: date,
+                 source_report=None) -> Clawback:
+    """Record a clawback (R16); `source_report` names the report it stems from (e.g. a sample, R24)."""
     require(user, "clawback.add")
     municipality = Municipality.get_or_none(Municipality.bfs_nr == bfs_nr)
     if municipality is None:
         raise DomainError(f"Unbekannte BFS-Nummer {bfs_nr}.")
     with db.atomic():
         clawback = Clawback(municipality=municipality, amount=amount, reason=(reason or "").strip(),
-                            decided_on=decided_on, decided_by=user.id)
+                            decided_on=decided_on, decided_by=user.id, source_report=source_report)
         check_clawback(clawback, existing=False)
         clawback.save()
         record(Actor.of(user), "create", clawback, after=snapshot(clawback), reason=clawback.reason)

@@ -64,6 +64,7 @@ def make_app(tmp_path, database_url):
             "SECRET_KEY": "test-secret-key-0123456789-abcdefghijklmnop",
             "DATABASE_URL": database_url,
             "WTF_CSRF_ENABLED": False,
+            "EVIDENCE_DIR": str(tmp_path / "evidence"),
             **overrides,
         }
         application = create_app(config)

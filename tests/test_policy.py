@@ -68,12 +68,30 @@ def test_r12_officers_responsible_is_the_inverse_of_responsibility(world, make_u
 
 
 def test_auditor_never_writes_and_reads_everything(world, make_user):
-    """§6: the financial control reads every record and holds no write action, whatever the table says."""
+    """§6: the financial control reads every record and holds no write action but its samples' (R24)."""
     auditor = make_user("auditor")
+    samples_ = policy.READ_ONLY_EXCEPTIONS["auditor"]
     for action in RIGHTS:
-        assert can(auditor, action) is (action not in WRITES and "auditor" in RIGHTS[action]), action
-        assert not (action in WRITES and can(auditor, action, world["foreign"])), action
+        expected = "auditor" in RIGHTS[action] and (action not in WRITES or action in samples_)
+        assert can(auditor, action) is expected, action
+        assert not (action in WRITES and action not in samples_ and can(auditor, action, world["foreign"])), action
     assert can(auditor, "document.read", world["foreign"])
+
+
+def test_r24_the_auditors_write_exception_is_exactly_its_sample_actions():
+    """§6, R24: drawing, requesting evidence and judging are the auditor's only writes, named in one place."""
+    assert policy.READ_ONLY_EXCEPTIONS == {"auditor": frozenset({"sample.draw", "sample.request", "sample.judge"})}
+    assert {a for a in WRITES if "auditor" in RIGHTS[a]} == policy.READ_ONLY_EXCEPTIONS["auditor"]
+
+
+@pytest.mark.parametrize("action", ["sample.proposal", "clawback.add", "evidence.upload", "run.prepare"])
+def test_r24_any_other_write_granted_to_the_auditor_is_caught(world, make_user, monkeypatch, action):
+    """§6: the sample exception does not widen: another write given to the auditor is refused and named."""
+    auditor = make_user("auditor")
+    monkeypatch.setitem(RIGHTS, action, {**RIGHTS[action], "auditor": policy.ANY})
+    assert not can(auditor, action)
+    with pytest.raises(AssertionError, match=action.replace(".", r"\.")):
+        policy._check_table()
 
 
 def test_a_write_granted_to_the_auditor_is_refused_and_caught_by_the_table_check(world, make_user, monkeypatch):

@@ -12,6 +12,7 @@ from models import (
     FormVersion,
     Municipality,
     Report,
+    Sample,
     SchemaVersion,
     SelfDeclaration,
     Tariff,
@@ -222,3 +223,28 @@ def test_migration_9_invoice_register_columns_up_and_down_keep_the_invoices(app,
     with pytest.raises(RuntimeError, match="Stornierte Rechnungen"):
         downgrade_to(6)
     assert current_version() == LATEST
+
+
+def test_migration_10_normalises_the_sample_and_keeps_old_samples(make_app, make_user):
+    """R24: v10 adds the sample's method, stratification and population size, and the item and evidence tables."""
+    app = make_app()
+    runner = app.test_cli_runner()
+    runner.invoke(args=["init-db"])
+    with app.app_context():
+        auditor = make_user("auditor")
+        downgrade_to(6)
+        assert {"sample_item", "evidence"}.isdisjoint(db.get_tables())
+        assert {"report_ids", "outcome"} <= _columns("sample") and "population_size" not in _columns("sample")
+        db.execute_sql("INSERT INTO sample (drawn_at, drawn_by_id, year, seed, size, report_ids, outcome) "
+                       "VALUES ('2025-05-01', %s, 2024, '42', 0, '[]', '')" % auditor.id)
+        db.close()
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "Migration 10" in result.output
+    with app.app_context():
+        assert current_version() == LATEST
+        assert {"sample_item", "evidence"} <= set(db.get_tables())
+        assert {"method", "percent", "stratified", "district", "population_size"} <= _columns("sample")
+        assert {"report_ids", "outcome"}.isdisjoint(_columns("sample"))
+        old = Sample.get()
+        assert (old.seed, old.year, old.method, old.stratified) == ("42", 2024, "count", False)

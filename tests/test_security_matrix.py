@@ -7,13 +7,14 @@ nothing revealed. Anonymous users are sent to the login page everywhere (test_au
 """
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from conftest import approve, ensure_go_live
 
 from auth.policy import ANY, OWN, RIGHTS
 from models import ForeignPopulation, FormVersion, Municipality, Report, SelfDeclaration
-from services import payout_runs
+from services import evidence, payout_runs, samples
 
 ADM, OFF, ACC, AUD = "admin", "officer", "accountant", "auditor"
 ALL = {ADM, OFF, ACC, AUD}
@@ -55,6 +56,14 @@ EXPECTED_RIGHTS = {
     "document.submit": {ADM: ANY, OFF: OWN},
     "document.review": {ADM: ANY},
     "review.queue": {ADM: ANY, AUD: ANY},
+    "sample.read": {ADM: ANY, AUD: ANY},
+    "sample.draw": {AUD: ANY},  # R24, §6: the auditor's only writes (READ_ONLY_EXCEPTIONS)
+    "sample.request": {AUD: ANY},
+    "sample.judge": {AUD: ANY},
+    "sample.export": {ADM: ANY, AUD: ANY},
+    "sample.proposal": {ADM: ANY},
+    "evidence.upload": {OFF: OWN},
+    "evidence.read": {ADM: ANY, AUD: ANY, OFF: OWN},
 }
 LOGGED_IN = "(every signed-in user)"
 DISABLED = "(switched off for everyone)"
@@ -117,6 +126,17 @@ ENDPOINTS = {
     "portal.self_declaration_accept": {"POST": "document.review"},
     "portal.self_declaration_return": {"POST": "document.review"},
     "portal.self_declaration_reopen": {"POST": "document.review"},
+    "samples.index": {"GET": "sample.read", "POST": "sample.draw"},
+    "samples.detail": {"GET": "sample.read"},
+    "samples.request_all": {"POST": "sample.request"},
+    "samples.export": {"GET": "sample.export"},
+    "samples.item": {"GET": "sample.read", "POST": "sample.judge"},
+    "samples.request_item": {"POST": "sample.request"},
+    "samples.proposals": {"GET": "sample.read"},
+    "samples.decide": {"POST": "sample.proposal"},
+    "samples.officer_items": {"GET": "evidence.upload"},
+    "samples.upload": {"POST": "evidence.upload"},  # officers: items of their own municipalities only
+    "samples.evidence_file": {"GET": "evidence.read"},  # officers: their own municipalities' evidence only
 }
 
 
@@ -168,6 +188,10 @@ def world(app, make_municipality, make_user):
     ensure_go_live(date(2026, 3, 31))
     run = payout_runs.prepare(users[ADM], date(2026, 3, 31), date(2026, 11, 25))
     approve(users[ACC], run)
+    # sample 1 with item 1 on report 1 (the officer's own), evidence requested and evidence 1 uploaded (R24)
+    samples.draw_sample(users[AUD], 2025, method="count", value=1, seed="1")
+    samples.request_evidence(users[AUD], 1)
+    evidence.upload(users[OFF], 1, "Beleg.pdf", b"%PDF-1.4 test", Path(app.config["EVIDENCE_DIR"]), 1024)
     return users
 
 
