@@ -5,6 +5,7 @@ from .budget import Budget
 from .clawback import Clawback
 from .contract import PAYEES, Contract
 from .contract_member import ContractMember
+from .correspondent import Correspondent
 from .decision import DECISION_KINDS, Decision
 from .foreign_population import ForeignPopulation
 from .form_field import FIELD_TYPES, FormField
@@ -54,6 +55,7 @@ ALL_MODELS = [
     LedgerEntry,
     OutboxMessage,
     OutboxAttachment,
+    Correspondent,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

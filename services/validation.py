@@ -35,6 +35,19 @@ def email_problem(value: str | None) -> str | None:
     return None
 
 
+PHONE_RE = re.compile(r"^\+?[0-9 ()/.\-]+$")
+
+
+def phone_problem(value: str | None) -> str | None:
+    """A plausible phone number: digits with the usual separators, 9–15 digits (e.g. 032 627 23 45)."""
+    if not value:
+        return None
+    digits = sum(ch.isdigit() for ch in value)
+    if not PHONE_RE.match(value) or not value.isascii() or not 9 <= digits <= 15:
+        return f"«{value}» ist keine gültige Telefonnummer (z. B. 032 627 23 45 oder +41 32 627 23 45)."
+    return None
+
+
 def validity_problem(valid_from: date | None, valid_to: date | None) -> str | None:
     if valid_from and valid_to and valid_to < valid_from:
         return "Das Ende der Gültigkeit liegt vor dem Beginn."
