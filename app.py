@@ -11,7 +11,7 @@ from auth.session import enforce_session_limits
 from cli import register_cli
 from config import StartupError, build_config, load_secret_key
 from core import formatting
-from extensions import babel, csrf, limiter, login_manager
+from extensions import babel, csrf, limiter, login_manager, mail
 from models import db
 from models.database import DatabaseUnavailable, check_connection, make_database
 from views.auth import bp as auth_bp
@@ -69,6 +69,7 @@ def init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=lambda: "de")
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)
+    mail.init_app(app)
 
 
 def init_auth(app: Flask) -> None:

@@ -68,4 +68,26 @@ def build_config(instance_path: str) -> dict:
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Zurich",
         "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime bounds the token instead
+        **mail_config(instance_path),
+    }
+
+
+DEFAULT_MAIL_FROM = "start.integration Kanton Solothurn <noreply@start-integration.invalid>"
+
+
+def mail_config(instance_path: str) -> dict:
+    """Outgoing mail (issue 15). Without MAIL_SERVER messages are written to instance/mail/ as .eml files."""
+    sender = os.environ.get("MAIL_FROM", DEFAULT_MAIL_FROM)
+    return {
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip(),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": _bool(os.environ.get("MAIL_USE_TLS"), False),
+        "MAIL_USE_SSL": _bool(os.environ.get("MAIL_USE_SSL"), False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_TIMEOUT": int(os.environ.get("MAIL_TIMEOUT", "30")),
+        "MAIL_FROM": sender,
+        "MAIL_DEFAULT_SENDER": sender,  # Flask-Mailman's name for it
+        "MAIL_BACKEND": "smtp",  # also under TESTING: tests talk to a real (in-process) SMTP server
+        "MAIL_DIR": os.environ.get("MAIL_DIR", str(Path(instance_path) / "mail")),
     }

@@ -22,6 +22,7 @@ from models import (
 
 from .base import SecureIndexView
 from .imports import ImportView
+from .outbox import OutboxView
 from .views import (
     AuditEntryAdmin,
     BudgetAdmin,
@@ -64,6 +65,7 @@ def init_admin(app) -> Admin:
         ClawbackAdmin(Clawback, name="Rückforderungen", category=MONEY),
         DecisionAdmin(Decision, name="Entscheide", category=MONEY),
         AuditEntryAdmin(AuditEntry, name="Audit-Log", category=SUPERVISION),
+        OutboxView(name="Postausgang", endpoint="outbox", url="/admin/postausgang", category=SUPERVISION),
     ):
         admin.add_view(view)
     return admin

@@ -49,10 +49,13 @@ RIGHTS: dict[str, dict[str, str]] = {
     "document.submit": {ADMIN: ANY, OFFICER: OWN},
     "document.review": {ADMIN: ANY},
     "review.queue": {ADMIN: ANY, AUDITOR: ANY},
+    # the outbox (issue 15): the Postausgang page; a municipality's dispatch record is "municipality.read"
+    "outbox.read": {ADMIN: ANY, AUDITOR: ANY},
+    "outbox.resend": {ADMIN: ANY},
 }
 WRITES = frozenset({"admin.write", "import.run", "run.prepare", "run.approve", "run.book", "budget.set",
                     "budget.close", "clawback.add", "decision.add", "settings.go_live", "settings.edit", "document.edit",
-                    "document.submit", "document.review"})
+                    "document.submit", "document.review", "outbox.resend"})
 READ_ONLY_ROLES = frozenset({AUDITOR})  # financial control reads everything and changes nothing (§6)
 
 DENIED = "Diese Aktion ist für Ihre Rolle nicht erlaubt."

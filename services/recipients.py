@@ -44,3 +44,12 @@ def municipality_addresses(municipalities, day: date, *, officers: bool = True, 
     by_correspondent = correspondent_addresses(ids, day) if correspondent else {}
     return {m.id: by_officer.get(m.id, []) + (finance_address(m) if finance else []) + by_correspondent.get(m.id, [])
             for m in municipalities}
+
+
+FINANCE_KINDS = frozenset({"payout_notice", "invoice", "anhang1"})  # money matters also go to the finance office
+
+
+def current_addresses(municipality, kind: str, day: date) -> list[tuple[str, str]]:
+    """Who would be addressed today for a message of `kind` (resending one that had no address)."""
+    return municipality_addresses([municipality], day, finance=kind in FINANCE_KINDS,
+                                  correspondent=True)[municipality.id]

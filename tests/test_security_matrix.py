@@ -12,8 +12,10 @@ import pytest
 from conftest import approve, ensure_go_live
 
 from auth.policy import ANY, OWN, RIGHTS
-from models import ForeignPopulation, FormVersion, Municipality, Report, SelfDeclaration
+from models import Correspondent, ForeignPopulation, FormVersion, Municipality, Report, SelfDeclaration
 from services import payout_runs
+from services.audit import Actor
+from services.outbox import Attachment, enqueue
 
 ADM, OFF, ACC, AUD = "admin", "officer", "accountant", "auditor"
 ALL = {ADM, OFF, ACC, AUD}
@@ -47,6 +49,8 @@ EXPECTED_RIGHTS = {
     "document.submit": {ADM: ANY, OFF: OWN},
     "document.review": {ADM: ANY},
     "review.queue": {ADM: ANY, AUD: ANY},
+    "outbox.read": {ADM: ANY, AUD: ANY},
+    "outbox.resend": {ADM: ANY},
 }
 LOGGED_IN = "(every signed-in user)"
 DISABLED = "(switched off for everyone)"
@@ -58,7 +62,7 @@ ADMIN_MODEL = {"index_view": {"GET": "admin.read"}, "details_view": {"GET": "adm
                "edit_view": {"GET": "admin.write", "POST": "admin.write"},
                "delete_view": {"POST": "admin.write"}, "action_view": {"POST": "admin.write"},
                "ajax_lookup": {"GET": DISABLED}, "ajax_update": {"POST": DISABLED}}
-ADMIN_MODELS = ["municipality", "contract", "user", "officerassignment", "tariff", "foreignpopulation", "formversion",
+ADMIN_MODELS = ["municipality", "contract", "user", "officerassignment", "correspondent", "tariff", "foreignpopulation", "formversion",
                 "report", "selfdeclaration", "budget", "clawback", "decision", "auditentry"]
 ENDPOINTS = {
     **{f"{model}.{view}": methods for model in ADMIN_MODELS for view, methods in ADMIN_MODEL.items()},
@@ -82,6 +86,11 @@ ENDPOINTS = {
     "payouts.contributions_export": {"GET": "contributions.export"},  # officers: rows of their own only
     "portal.queue": {"GET": "review.queue"},
     "portal.municipality": {"GET": "municipality.overview"},
+    "portal.dispatch": {"GET": "municipality.read"},  # officers: their own municipalities only (R12)
+    "outbox.index": {"GET": "outbox.read"},
+    "outbox.detail": {"GET": "outbox.read"},
+    "outbox.attachment": {"GET": "outbox.read"},
+    "outbox.resend": {"POST": "outbox.resend"},
     "portal.report_edit": {"GET": "document.read", "POST": "document.edit"},
     "portal.report_confirm": {"GET": "document.submit", "POST": "document.submit"},
     "portal.report_print": {"GET": "document.read"},
@@ -139,6 +148,9 @@ def world(app, make_municipality, make_user):
     Contract.create(reference="V", lead=Municipality.get(Municipality.bfs_nr == 2546), valid_from=date(2024, 1, 1))
     Decision.create(kind="pay_late_report", municipality=own, report=report, reason="x", decided_on=date(2026, 1, 1),
                     decided_by=users[ADM])
+    Correspondent.create(municipality=own, name="Kora Muster", email="kora@eigenort.ch", valid_from=date(2020, 1, 1))
+    enqueue(Actor.cli("test"), "other", [("Kora Muster", "kora@eigenort.ch")], "Betreff", "Text", dedupe_key="m1",
+            municipality=own, attachments=[Attachment("a.pdf", "application/pdf", b"%PDF-1.4")])
     ensure_go_live(date(2026, 3, 31))
     run = payout_runs.prepare(users[ADM], date(2026, 3, 31), date(2026, 11, 25))
     approve(users[ACC], run)
