@@ -242,7 +242,8 @@ def _officer_routes(muni_id):
             ("GET", f"{base}/reporting/2025/1/druck"),
             ("GET", f"{base}/selbstdeklaration/2026"), ("POST", f"{base}/selbstdeklaration/2026"),
             ("GET", f"{base}/selbstdeklaration/2026/einreichen"), ("POST", f"{base}/selbstdeklaration/2026/einreichen"),
-            ("GET", f"{base}/selbstdeklaration/2026/druck"), ("GET", f"/municipalities/{muni_id}/payouts")]
+            ("GET", f"{base}/selbstdeklaration/2026/druck"), ("GET", f"/municipalities/{muni_id}/payouts"),
+            ("GET", f"{base}/versand")]
 
 
 def test_every_officer_route_is_404_for_a_foreign_municipality(app, client, auth, lead_setup):
