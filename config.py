@@ -18,6 +18,13 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, str(default)).strip()
+    if not value.isascii() or not value.isdigit():
+        raise StartupError(f"Start abgebrochen: {name}={value!r} ist keine ganze Zahl.")
+    return int(value)
+
+
 def is_strong_secret(key: str | None) -> bool:
     return bool(key) and key.lower() not in WEAK_SECRETS and len(key) >= MIN_SECRET_LENGTH and len(set(key)) >= 10
 
@@ -80,12 +87,12 @@ def mail_config(instance_path: str) -> dict:
     sender = os.environ.get("MAIL_FROM", DEFAULT_MAIL_FROM)
     return {
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip(),
-        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_PORT": _int("MAIL_PORT", 25),
         "MAIL_USE_TLS": _bool(os.environ.get("MAIL_USE_TLS"), False),
         "MAIL_USE_SSL": _bool(os.environ.get("MAIL_USE_SSL"), False),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
-        "MAIL_TIMEOUT": int(os.environ.get("MAIL_TIMEOUT", "30")),
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 30),
         "MAIL_FROM": sender,
         "MAIL_DEFAULT_SENDER": sender,  # Flask-Mailman's name for it
         "MAIL_BACKEND": "smtp",  # also under TESTING: tests talk to a real (in-process) SMTP server

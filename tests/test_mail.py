@@ -17,8 +17,12 @@ from pathlib import Path
 
 import pytest
 from conftest import run_concurrently
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 from mailserver import SMTPServer, free_port
 
+from config import StartupError, build_config
 from models import AuditEntry, OutboxMessage, utcnow
 from services import mail_sender
 from services.audit import Actor
@@ -234,3 +238,27 @@ def test_sigkill_mid_batch_neither_loses_nor_duplicates(app, smtp, settings, dat
     assert len(ids) == 8 and len(set(ids)) == 8  # nothing lost, nothing twice
     assert sorted(ids) == sorted(mail_sender.message_id(m, settings.sender) for m in messages)
     assert mail_sender.interrupted_count(later) == 1  # shown on the Postausgang for a deliberate decision
+
+
+CONTROL_TEXT = st.lists(st.sampled_from(["a", "ü", " ", "\r", "\n", "\r\n", "\x00", "\t", ":", "Bcc: x@evil.ch",
+                                         "\u2028", "<", "@", ",", '"']), max_size=20).map("".join)
+
+
+@settings_(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=CONTROL_TEXT, subject=CONTROL_TEXT)
+def test_no_name_or_subject_can_add_a_header(app, name, subject):
+    """Header injection: whatever a name or subject holds, the built message has one To, one Subject, no Bcc."""
+    OutboxMessage.delete().execute()
+    message, _ = enqueue(ACTOR, "other", [(name, "ida@gemeinde.ch")], subject, "Text", dedupe_key="h")
+    built = mail_sender.build_email(message, MailSettings.from_config(app.config)).message().as_bytes()
+    parsed = email.message_from_bytes(built, policy=policy.default)
+    assert parsed.get_all("To") and len(parsed.get_all("To")) == 1 and len(parsed.get_all("Subject")) == 1
+    assert parsed["Bcc"] is None and parsed["To"].addresses[0].addr_spec == "ida@gemeinde.ch"
+    head = built.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
+    assert all(line[:1] in (b" ", b"\t") or b":" in line for line in head.splitlines())
+
+
+def test_a_bad_mail_port_stops_the_start_with_a_german_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("MAIL_PORT", "25a")
+    with pytest.raises(StartupError, match="MAIL_PORT='25a' ist keine ganze Zahl"):
+        build_config(str(tmp_path))
