@@ -42,6 +42,7 @@ run: install
 	else \
 		$(BIN)/flask --app app init-db; $(BIN)/python -c "from services.demo import demo_logins; print(demo_logins())"; \
 	fi
+	@$(BIN)/flask --app app mail info
 	@echo ""
 	@echo "start.integration läuft auf http://$(HOST):$(PORT)/  (Beenden mit Ctrl+C)"
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)

@@ -14,13 +14,13 @@ from cli import register_cli
 from config import StartupError, build_config, load_secret_key
 from core import formatting
 from core.numbers import DB_INT_MAX
-from extensions import babel, csrf, limiter, login_manager
+from extensions import babel, csrf, limiter, login_manager, mail
 from models import db
 from models.database import DatabaseUnavailable, check_connection, make_database
 from views.auth import bp as auth_bp
 from views.errors import register_error_handlers
-from views.main import bp as main_bp
 from views.invoices import bp as invoices_bp
+from views.main import bp as main_bp
 from views.payouts import bp as payouts_bp
 from views.portal import bp as portal_bp
 from views.samples import bp as samples_bp
@@ -83,6 +83,7 @@ def init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=lambda: "de")
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)
+    mail.init_app(app)
 
 
 def init_auth(app: Flask) -> None:

@@ -18,6 +18,13 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, str(default)).strip()
+    if not value.isascii() or not value.isdigit():
+        raise StartupError(f"Start abgebrochen: {name}={value!r} ist keine ganze Zahl.")
+    return int(value)
+
+
 def is_strong_secret(key: str | None) -> bool:
     return bool(key) and key.lower() not in WEAK_SECRETS and len(key) >= MIN_SECRET_LENGTH and len(set(key)) >= 10
 
@@ -72,4 +79,26 @@ def build_config(instance_path: str) -> dict:
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Zurich",
         "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime bounds the token instead
+        **mail_config(instance_path),
+    }
+
+
+DEFAULT_MAIL_FROM = "start.integration Kanton Solothurn <noreply@start-integration.invalid>"
+
+
+def mail_config(instance_path: str) -> dict:
+    """Outgoing mail (issue 15). Without MAIL_SERVER messages are written to instance/mail/ as .eml files."""
+    sender = os.environ.get("MAIL_FROM", DEFAULT_MAIL_FROM)
+    return {
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip(),
+        "MAIL_PORT": _int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _bool(os.environ.get("MAIL_USE_TLS"), False),
+        "MAIL_USE_SSL": _bool(os.environ.get("MAIL_USE_SSL"), False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 30),
+        "MAIL_FROM": sender,
+        "MAIL_DEFAULT_SENDER": sender,  # Flask-Mailman's name for it
+        "MAIL_BACKEND": "smtp",  # also under TESTING: tests talk to a real (in-process) SMTP server
+        "MAIL_DIR": os.environ.get("MAIL_DIR", str(Path(instance_path) / "mail")),
     }

@@ -8,6 +8,7 @@ from models import (
     Budget,
     Clawback,
     Contract,
+    Correspondent,
     Decision,
     ForeignPopulation,
     FormVersion,
@@ -21,11 +22,13 @@ from models import (
 
 from .base import SecureIndexView
 from .imports import ImportView
+from .outbox import OutboxView
 from .views import (
     AuditEntryAdmin,
     BudgetAdmin,
     ClawbackAdmin,
     ContractAdmin,
+    CorrespondentAdmin,
     DecisionAdmin,
     ForeignPopulationAdmin,
     FormVersionAdmin,
@@ -51,6 +54,7 @@ def init_admin(app) -> Admin:
         ContractAdmin(Contract, name="Zusammenarbeitsverträge", category=MASTER),
         UserAdmin(User, name="Benutzer", category=MASTER),
         OfficerAssignmentAdmin(OfficerAssignment, name="Zuordnungen IB", category=MASTER),
+        CorrespondentAdmin(Correspondent, name="Korrespondenzpersonen", category=MASTER),
         TariffAdmin(Tariff, name="Tarife", category=MASTER),
         ForeignPopulationAdmin(ForeignPopulation, name="Ausländerbestände", category=MASTER),
         ImportView(name="Import", endpoint="imports", url="/admin/import", category=MASTER),
@@ -61,6 +65,7 @@ def init_admin(app) -> Admin:
         ClawbackAdmin(Clawback, name="Rückforderungen", category=MONEY),
         DecisionAdmin(Decision, name="Entscheide", category=MONEY),
         AuditEntryAdmin(AuditEntry, name="Audit-Log", category=SUPERVISION),
+        OutboxView(name="Postausgang", endpoint="outbox", url="/admin/postausgang", category=SUPERVISION),
     ):
         admin.add_view(view)
     return admin

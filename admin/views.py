@@ -82,7 +82,6 @@ class MunicipalityAdmin(SecureModelView):
         "bfs_nr": "BFS-Nr", "name": "Gemeinde", "district": "Bezirk", **VALIDITY_LABELS,
         "successor": "Nachfolgegemeinde", "organisation_settled_on": "Organisation geregelt am",
         "creditor_number": "Kreditor-Nr", "iban": "IBAN", "finance_email": "E-Mail Finanzverwaltung",
-        "correspondent_email": "E-Mail Korrespondenzperson",
         "street": "Strasse Gemeindeverwaltung (Rechnungsadresse)", "postcode": "PLZ",
     }
     column_default_sort = "bfs_nr"
@@ -93,8 +92,7 @@ class MunicipalityAdmin(SecureModelView):
                          "name": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
                              url_for("portal.municipality", municipality_id=m.id), m.name)}
     form_columns = ["bfs_nr", "name", "district", "valid_from", "valid_to", "successor",
-                    "organisation_settled_on", "creditor_number", "iban", "finance_email",
-                    "correspondent_email", "street", "postcode"]
+                    "organisation_settled_on", "creditor_number", "iban", "finance_email", "street", "postcode"]
     form_args = {"bfs_nr": {"validators": [_bfs_validator]},
                  "iban": {"validators": [Optional(), _iban_validator]}}
     sensitive_fields = ("iban", "creditor_number")  # where money goes (issue 13)
@@ -179,6 +177,31 @@ class OfficerAssignmentAdmin(SecureModelView):
 
     def check(self, model, before, after):
         masterdata.check_officer_assignment(model)
+
+
+class CorrespondentAdmin(SecureModelView):
+    """§4.5.1: dated contact persons; a successor gets a new row, the history stays (no delete)."""
+
+    column_list = ["municipality", "name", "function", "email", "phone", "valid_from", "valid_to"]
+    column_labels = {**MUNICIPALITY_LABEL, "name": "Name", "function": "Funktion", "email": "E-Mail",
+                     "phone": "Telefon", **VALIDITY_LABELS}
+    column_searchable_list = ["name", "email"]
+    column_formatters = _dates("valid_from", "valid_to")
+    form_columns = ["municipality", "name", "function", "email", "phone", "valid_from", "valid_to"]
+    deletable = False  # the history stays: a contact is ended with «Gültig bis», never deleted
+    formula_prefix_allowed = ("phone",)  # +41 …: the phone rule allows digits and separators only
+
+    def __init__(self, model, *args, **kwargs):
+        self.column_filters = [ActiveInYearFilter(model), Municipality.bfs_nr]
+        super().__init__(model, *args, **kwargs)
+
+    def on_model_change(self, form, model, is_created):
+        model.email = (model.email or "").strip()
+        model.phone = (model.phone or "").strip()
+        model.function = model.function or ""
+
+    def check(self, model, before, after):
+        masterdata.check_correspondent(model)
 
 
 class ContractAdmin(SecureModelView):

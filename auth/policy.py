@@ -70,12 +70,15 @@ RIGHTS: dict[str, dict[str, str]] = {
     "sample.proposal": {ADMIN: ANY},
     "evidence.upload": {OFFICER: OWN},
     "evidence.read": {ADMIN: ANY, AUDITOR: ANY, OFFICER: OWN},
+    # the outbox (issue 15): the Postausgang page; a municipality's dispatch record is "municipality.read"
+    "outbox.read": {ADMIN: ANY, AUDITOR: ANY},
+    "outbox.resend": {ADMIN: ANY},
 }
 WRITES = frozenset({"admin.write", "import.run", "run.prepare", "run.approve", "run.book", "budget.set",
                     "budget.close", "clawback.add", "decision.add", "settings.go_live", "settings.edit",
                     "user.reset_second_factor", "document.edit", "document.submit", "document.review",
                     "invoice.pay", "invoice.cancel", "invoice.send", "letters.send", "sample.draw", "sample.request",
-                    "sample.judge", "sample.proposal", "evidence.upload"})
+                    "sample.judge", "sample.proposal", "evidence.upload", "outbox.resend"})
 READ_ONLY_ROLES = frozenset({AUDITOR})  # financial control reads everything and changes nothing (§6) …
 # … except its own random samples (R24, §6: "Stichprobenkontrollen"): the one, named exception. Any other
 # write granted to a read-only role fails the import-time check below and is refused by `scope`.

@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from core.formatting import chf, number
 from models import RUN_STATUSES, Municipality, PayoutRun, RunPayee, db
 from models.schema import upgrade
-from services import backup, decisions, exports, letters, payment_files, payout_runs, settings, tabular
+from services import backup, decisions, exports, letters, mail_sender, payment_files, payout_runs, settings, tabular
 from services.audit import Actor
 from services.demo import demo_logins, seed_demo
 from services.errors import DomainError
@@ -25,10 +25,13 @@ users_cli = AppGroup("users", help="Benutzer verwalten.")
 payouts_cli = AppGroup("payouts", help="Auszahlungsläufe vorbereiten, freigeben, anzeigen (R4–R17).")
 clawbacks_cli = AppGroup("clawbacks", help="Rückforderungen erfassen (R16).")
 budgets_cli = AppGroup("budgets", help="Jahreskredite setzen (R17).")
-export_cli = AppGroup("export", help="Exporte für die Buchhaltung (Auszahlungsliste, Anhang 1, Zahlungsdatei pain.001).")
+export_cli = AppGroup("export",
+                      help="Exporte für die Buchhaltung (Auszahlungsliste, Anhang 1, Zahlungsdatei pain.001).")
 decisions_cli = AppGroup("decisions", help="Entscheide erfassen (Verweigerung §4.7, Zahlung nach Jahresabschluss R17).")
 letters_cli = AppGroup("letters", help="Briefe des Kantons in den Postausgang stellen (Anhang 1, R25).")
-settings_cli = AppGroup("settings", help="Einstellungen des Systems (Go-live, Absender und Konto des Kantons; protokolliert).")
+mail_cli = AppGroup("mail", help="Postausgang zustellen (per Timer/cron), Versandweg anzeigen.")
+settings_cli = AppGroup("settings",
+                        help="Einstellungen des Systems (Go-live, Absender und Konto des Kantons; protokolliert).")
 
 
 def _fail(message: str) -> None:
@@ -347,6 +350,30 @@ def letters_anhang1(year, today, as_email):
     click.echo(result.summary(year))
 
 
+@mail_cli.command("send")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="höchstens so viele Nachrichten")
+@with_appcontext
+def mail_send(limit):
+    """Fällige Nachrichten des Postausgangs zustellen; mehrere gleichzeitige Aufrufe senden nichts doppelt."""
+    settings_ = mail_sender.MailSettings.from_config(current_app.config)
+    with db.connection_context():
+        result = mail_sender.send_pending(settings_, limit=limit)
+        interrupted = mail_sender.interrupted_count()
+    click.echo(settings_.describe())
+    click.echo(result.summary())
+    if interrupted:
+        click.echo(f"Achtung: {interrupted} Nachricht(en) «Versand unterbrochen – bitte prüfen» im Postausgang.")
+    if result.stopped:
+        sys.exit(2)  # the timer's log shows the run as failed while the server is unreachable
+
+
+@mail_cli.command("info")
+@with_appcontext
+def mail_info():
+    """Zeigt, wohin E-Mails gehen (SMTP-Server oder .eml-Dateien)."""
+    click.echo(mail_sender.MailSettings.from_config(current_app.config).describe())
+
+
 @click.command("backup")
 @with_appcontext
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
@@ -380,6 +407,6 @@ def register_cli(app) -> None:
     for command in (init_db_command, seed_demo_command, import_command, backup_command, restore_command):
         app.cli.add_command(command)
     for group in (users_cli, payouts_cli, clawbacks_cli, budgets_cli, export_cli, settings_cli, decisions_cli,
-                  invoices_cli, letters_cli):
+                  invoices_cli, letters_cli, mail_cli):
         app.cli.add_command(group)
     app.shell_context_processor(lambda: {"db": db, "Municipality": Municipality})

@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from fpdf import FPDF
+from fpdf import FPDF, FontFace
 from fpdf.enums import XPos, YPos
-from fpdf import FontFace
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVu"

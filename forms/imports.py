@@ -9,7 +9,7 @@ from services.imports import KINDS
 KIND_LABELS = {
     "municipalities": "Gemeinden", "population": "Ausländerbestände", "officers": "Integrationsbeauftragte",
     "contracts": "Zusammenarbeitsverträge", "reports": "Reportings (historisch)",
-    "self-declarations": "Selbstdeklarationen (historisch)",
+    "self-declarations": "Selbstdeklarationen (historisch)", "correspondents": "Korrespondenzpersonen",
 }
 
 

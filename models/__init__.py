@@ -5,6 +5,7 @@ from .budget import Budget
 from .clawback import Clawback
 from .contract import PAYEES, Contract
 from .contract_member import ContractMember
+from .correspondent import Correspondent
 from .decision import DECISION_KINDS, Decision
 from .evidence import EVIDENCE_TYPES, Evidence
 from .foreign_population import ForeignPopulation
@@ -58,10 +59,12 @@ ALL_MODELS = [
     OutboxAttachment,
     SampleItem,
     Evidence,
+    Correspondent,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
-    "ALL_MODELS", "EVIDENCE_TYPES", "ITEM_STATUSES", "OUTCOMES", "PROPOSAL_STATES", "SAMPLE_METHODS", "GO_LIVE", "MESSAGE_KINDS", "OUTBOX_STATES", "INVOICE_STATES", "BaseModel", "MoneyField", "db", "to_decimal", "utcnow",
+    "ALL_MODELS", "EVIDENCE_TYPES", "ITEM_STATUSES", "OUTCOMES", "PROPOSAL_STATES", "SAMPLE_METHODS", "GO_LIVE",
+    "MESSAGE_KINDS", "OUTBOX_STATES", "INVOICE_STATES", "BaseModel", "MoneyField", "db", "to_decimal", "utcnow",
     "COMPONENTS", "DECISION_KINDS", "FIELD_TYPES", "FORM_TYPES", "LINE_STATUSES", "PAYEES",
     "ROLES", "RUN_STATUSES", "RunStatus", "STATUSES", "Status", "Submittable", "TARIFF_KINDS", "TRANSITIONS",
 ]

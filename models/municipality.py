@@ -17,7 +17,6 @@ class Municipality(Dated, BaseModel):
     creditor_number = TextField(null=True)
     iban = TextField(null=True)
     finance_email = TextField(null=True)
-    correspondent_email = TextField(null=True)  # schema v2, Korrespondenzperson §4.5.1
     street = TextField(null=True)  # schema v9: postal address of the administration, debtor of QR-bills (issue 16)
     postcode = TextField(null=True)
 

@@ -1,5 +1,7 @@
 """Schema creation and versioned migrations (playhouse.migrate), used by `init-db`."""
+import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Callable
 
 from peewee import (
@@ -18,6 +20,7 @@ from . import (
     ALL_MODELS,
     DECISION_KINDS,
     AuditEntry,
+    Correspondent,
     Evidence,
     Invoice,
     LedgerEntry,
@@ -138,6 +141,40 @@ def _v6_up():
 
 def _v6_down():
     db.drop_tables([OutboxAttachment, OutboxMessage])
+
+
+_V7_ORIGIN = "Migration 7: aus municipality.correspondent_email übernommen"
+_V7_NAME = "Korrespondenzperson (aus Stammdaten übernommen)"  # the old column held an address, no name
+_V7_START = date(2017, 1, 1)  # KRS-GEF-2017/01 in force; the old column had no date
+
+
+def _v7_up():
+    """§4.5.1: one home for the correspondent; the old address becomes a dated row, then the column goes."""
+    db.create_tables([Correspondent], safe=True)
+    rows = db.execute_sql("SELECT id, correspondent_email, valid_from FROM municipality "
+                          "WHERE correspondent_email IS NOT NULL AND TRIM(correspondent_email) <> ''").fetchall()
+    for municipality_id, email, valid_from in rows:
+        correspondent = Correspondent.create(municipality=municipality_id, name=_V7_NAME, email=email.strip(),
+                                             valid_from=valid_from or _V7_START)
+        AuditEntry.create(actor="cli:init-db", action="create", model="Correspondent",
+                          record_id=str(correspondent.id), reason=_V7_ORIGIN,
+                          after=json.dumps({"municipality": municipality_id, "email": email.strip()}))
+    migrate(_migrator().drop_column("municipality", "correspondent_email"))
+
+
+def _v7_down():
+    """Back to one address column: the correspondent valid today, else the latest one."""
+    migrate(_migrator().add_column("municipality", "correspondent_email", TextField(null=True)))
+    today = date.today()
+    latest: dict[int, Correspondent] = {}
+    for row in Correspondent.select().order_by(Correspondent.valid_from):
+        if row.covers(today) or not (row.municipality_id in latest and latest[row.municipality_id].covers(today)):
+            latest[row.municipality_id] = row
+    for municipality_id, row in latest.items():
+        param = db.obj.param
+        db.execute_sql(f"UPDATE municipality SET correspondent_email = {param} WHERE id = {param}",
+                       (row.email, municipality_id))
+    db.drop_tables([Correspondent])
 
 
 class _InvoiceV8(Invoice):
@@ -262,6 +299,7 @@ MIGRATIONS = [
               _v5_up, _v5_down),
     Migration(6, "Postausgang: Nachrichten mit Anhängen, im selben Vorgang wie ihr Anlass geschrieben", _v6_up,
               _v6_down),
+    Migration(7, "Korrespondenzpersonen der Gemeinden, datiert (§4.5.1)", _v7_up, _v7_down),
     Migration(9, "Rechnungen: bezahlt von, Storno mit Grund; Postadresse der Gemeinde für den QR-Einzahlungsschein",
               _v9_up, _v9_down),
     Migration(10, "Stichproben der Finanzkontrolle: Posten, Belege, Beurteilung, Rückforderungsvorschlag (R24)",

@@ -1,5 +1,5 @@
 """All-or-nothing imports with upsert on the natural key and an error per bad row (issue 3)."""
-from models import Contract, ContractMember, ForeignPopulation, Municipality, OfficerAssignment, User, db
+from models import Contract, ContractMember, Correspondent, ForeignPopulation, Municipality, OfficerAssignment, User, db
 from payouts.inputs import COUNT_KEYS
 
 from . import tabular
@@ -7,12 +7,19 @@ from .audit import Actor, record, record_created, snapshot
 from .errors import DomainError
 from .import_history import parse_report, parse_self_declaration, write_reports, write_self_declarations
 from .import_rows import IMPORT_REASON, ImportResult, checked, parse_rows, upsert
-from .masterdata import check_contract, check_officer_assignment, check_population, first_overlap
+from .masterdata import (
+    check_contract,
+    check_correspondent,
+    check_officer_assignment,
+    check_population,
+    first_overlap,
+)
 from .validation import (
     address_problem,
     bfs_problem,
     email_problem,
     normalise_iban,
+    phone_problem,
     successor_problem,
     validity_problem,
 )
@@ -26,6 +33,7 @@ KINDS = {
     "contracts": (["lead_bfs", "member_bfs", "valid_from"], ["valid_to", "payee"]),
     "reports": (["bfs_nr", "year", "half", *COUNT_KEYS], ["submitted_on"]),
     "self-declarations": (["bfs_nr", "year"], ["submitted_on"]),
+    "correspondents": (["bfs_nr", "name", "email", "valid_from"], ["function", "phone", "valid_to"]),
 }
 
 
@@ -265,6 +273,43 @@ def _write_contracts(parsed, actor, result):
         checked(rows[0][0], result, check_contract, contract)
 
 
+def _parse_correspondent(row):
+    """§4.5.1: key bfs_nr + valid_from; the address and phone are checked here, overlaps on writing."""
+    email = (tabular.text(row.get("email"), "email") or "").strip()
+    if problem := email_problem(email):
+        raise tabular.CellError(f"email: {problem}")
+    item = {"bfs_nr": tabular.integer(row.get("bfs_nr"), "bfs_nr"), "name": tabular.text(row.get("name"), "name"),
+            "email": email, "valid_from": tabular.day(row.get("valid_from"), "valid_from")}
+    if "function" in row:
+        item["function"] = tabular.text(row["function"], "function", required=False) or ""
+    if "phone" in row:  # "+41 …" is a number, not a formula: the phone pattern allows nothing else
+        item["phone"] = "" if row["phone"] is None else str(row["phone"]).strip()
+        if problem := phone_problem(item["phone"]):
+            raise tabular.CellError(f"phone: {problem}")
+    if "valid_to" in row:
+        item["valid_to"] = tabular.day(row["valid_to"], "valid_to", required=False)
+    if problem := validity_problem(item["valid_from"], item.get("valid_to")):
+        raise tabular.CellError(f"valid_to: {problem}")
+    return item
+
+
+def _write_correspondents(parsed, actor, result):
+    """Upsert on (municipality, valid_from); a new person's row ends the old one only if the file says so."""
+    municipalities = {m.bfs_nr: m for m in Municipality.select()}
+    existing = {(c.municipality_id, c.valid_from): c for c in Correspondent.select()}
+    written = []
+    for line, item in parsed:
+        muni = municipalities.get(item.pop("bfs_nr"))
+        if muni is None:
+            result.errors.append((line, "bfs_nr: unbekannte BFS-Nummer."))
+            continue
+        key = (muni.id, item["valid_from"])
+        written.append((line, upsert(Correspondent, existing.get(key), {**item, "municipality": muni.id},
+                                     actor, result, existing, key)))
+    for line, correspondent in written:  # after all rows: a file may end one period and start the next
+        checked(line, result, check_correspondent, correspondent)
+
+
 _PARSERS = {
     "municipalities": lambda rows, result: parse_rows(rows, result, _parse_municipality,
                                                        lambda i: i["bfs_nr"]),
@@ -278,7 +323,9 @@ _PARSERS = {
                                                 lambda i: (i["bfs_nr"], i["year"], i["half"])),
     "self-declarations": lambda rows, result: parse_rows(rows, result, parse_self_declaration,
                                                           lambda i: (i["bfs_nr"], i["year"])),
+    "correspondents": lambda rows, result: parse_rows(rows, result, _parse_correspondent,
+                                                       lambda i: (i["bfs_nr"], i["valid_from"])),
 }
 _WRITERS = {"municipalities": _write_municipalities, "population": _write_population,
             "officers": _write_officers, "contracts": _write_contracts, "reports": write_reports,
-            "self-declarations": write_self_declarations}
+            "self-declarations": write_self_declarations, "correspondents": _write_correspondents}

@@ -26,7 +26,8 @@ from .outbox import Attachment, enqueue
 from .recipients import municipality_addresses
 from .settings import canton_settings
 
-FILTER_STATES = {"open": "offen (noch nicht fällig)", "overdue": "überfällig", "paid": "bezahlt", "cancelled": "storniert"}
+FILTER_STATES = {"open": "offen (noch nicht fällig)", "overdue": "überfällig", "paid": "bezahlt",
+                 "cancelled": "storniert"}
 REASON_MAX = 500
 EXPORT_HEADERS = ["Rechnungsnr", "BFS-Nr", "Schuldnerin", "Forderung entstanden bei", "Betrag", "Rechnungsdatum",
                   "Fällig am", "Status", "Bezahlt am", "Zahlung erfasst von", "Storniert am", "Stornogrund", "Grund",

@@ -13,6 +13,7 @@ from models import (
     Clawback,
     Contract,
     ContractMember,
+    Correspondent,
     ForeignPopulation,
     FormField,
     FormVersion,
@@ -31,7 +32,7 @@ from models import (
 )
 
 from .errors import DomainError
-from .validation import address_problem, bfs_problem, successor_problem, validity_problem
+from .validation import address_problem, bfs_problem, email_problem, phone_problem, successor_problem, validity_problem
 
 
 def first_overlap(query, start: date, end: date | None):
@@ -62,6 +63,8 @@ def check_municipality(muni: Municipality) -> None:
         refuse("valid_to", problem)
     if problem := address_problem(muni.street, muni.postcode):
         refuse("postcode" if "PLZ" in problem else "street", problem)
+    if problem := email_problem(muni.finance_email):
+        refuse("finance_email", problem)
     if muni.successor_id is not None:
         successor = Municipality.get_by_id(muni.successor_id)
         if successor.id == muni.id:
@@ -195,6 +198,26 @@ def check_officer_assignment(assignment: OfficerAssignment) -> None:
     if other := first_overlap(others, assignment.valid_from, assignment.valid_to):
         refuse("valid_from", f"Es gibt schon eine Zuordnung {_range(other.valid_from, other.valid_to)} "
                             "für diese Person und Gemeinde.")
+
+
+def check_correspondent(correspondent: Correspondent) -> None:
+    """§4.5.1: a named contact with a valid address; one per municipality on any day, history kept."""
+    check_text("name", correspondent.name, "den Namen")
+    if not (correspondent.email or "").strip():
+        refuse("email", "Bitte die E-Mail-Adresse angeben.")
+    if problem := email_problem(correspondent.email):
+        refuse("email", problem)
+    if problem := phone_problem(correspondent.phone):
+        refuse("phone", problem)
+    if correspondent.valid_from is None:
+        refuse("valid_from", "Bitte das Datum «Gültig ab» angeben.")
+    if problem := validity_problem(correspondent.valid_from, correspondent.valid_to):
+        refuse("valid_to", problem)
+    others = Correspondent.select().where((Correspondent.municipality == correspondent.municipality_id)
+                                          & (Correspondent.id != (correspondent.id or 0)))
+    if other := first_overlap(others, correspondent.valid_from, correspondent.valid_to):
+        refuse("valid_from", f"{other.name} ist {_range(other.valid_from, other.valid_to)} Korrespondenzperson "
+                             "dieser Gemeinde: bitte deren Gültigkeit zuerst beenden.")
 
 
 def check_text(field: str, value: str | None, label: str) -> None:

@@ -106,7 +106,8 @@ def _transfers(run: PayoutRun) -> list[Transfer]:
             continue  # R16: offset to nothing, nothing to transfer
         transfers.append(Transfer(end_to_end_id=f"SI-{run.id}-{payee.payee.bfs_nr}", amount=payee.amount,
                                   creditor_name=payee.name, creditor_town=payee.name, creditor_country="CH",
-                                  iban=_iban(payee.iban), remittance=remittance.get(payee.payee_id, f"start.integration Lauf {run.id}")))
+                                  iban=_iban(payee.iban),
+                                  remittance=remittance.get(payee.payee_id, f"start.integration Lauf {run.id}")))
     return transfers
 
 

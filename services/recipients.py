@@ -1,10 +1,12 @@
-"""Who receives a municipality's mail on a day (issue 15): its responsible officers (R12) and its finance office.
+"""Who receives a municipality's mail on a day (issue 15): its responsible officers (R12), its finance office
+and its correspondent (§4.5.1) valid on that day.
 
 The one place that turns municipalities into (name, address) pairs for `outbox.enqueue`.
 """
 from datetime import date
 
 from auth.responsibility import officers_responsible
+from models import Correspondent
 
 
 def officer_addresses(municipality_ids, day: date) -> dict[int, list[tuple[str, str]]]:
@@ -20,9 +22,34 @@ def finance_address(municipality) -> list[tuple[str, str]]:
     return [(f"Finanzverwaltung {municipality.name}", municipality.finance_email)]
 
 
-def municipality_addresses(municipalities, day: date, *, officers: bool = True,
-                           finance: bool = False) -> dict[int, list[tuple[str, str]]]:
-    """Officers and/or the finance office per municipality (duplicates are removed by `enqueue`)."""
+def correspondent_addresses(municipality_ids, day: date) -> dict[int, list[tuple[str, str]]]:
+    """Per municipality the correspondent (§4.5.1) valid on `day`, in one query."""
+    ids = list(municipality_ids)
+    if not ids:
+        return {}
+    rows = Correspondent.select().where(Correspondent.municipality.in_(ids) & Correspondent.covering(day))
+    result: dict[int, list[tuple[str, str]]] = {}
+    for row in rows:
+        result.setdefault(row.municipality_id, []).append((row.name, row.email))
+    return result
+
+
+def municipality_addresses(municipalities, day: date, *, officers: bool = True, finance: bool = False,
+                           correspondent: bool = False) -> dict[int, list[tuple[str, str]]]:
+    """Officers, the finance office and/or the correspondent per municipality (duplicates are removed by
+    `enqueue`)."""
     municipalities = list(municipalities)
-    by_officer = officer_addresses([m.id for m in municipalities], day) if officers else {}
-    return {m.id: by_officer.get(m.id, []) + (finance_address(m) if finance else []) for m in municipalities}
+    ids = [m.id for m in municipalities]
+    by_officer = officer_addresses(ids, day) if officers else {}
+    by_correspondent = correspondent_addresses(ids, day) if correspondent else {}
+    return {m.id: by_officer.get(m.id, []) + (finance_address(m) if finance else []) + by_correspondent.get(m.id, [])
+            for m in municipalities}
+
+
+FINANCE_KINDS = frozenset({"payout_notice", "invoice", "anhang1"})  # money matters also go to the finance office
+
+
+def current_addresses(municipality, kind: str, day: date) -> list[tuple[str, str]]:
+    """Who would be addressed today for a message of `kind` (resending one that had no address)."""
+    return municipality_addresses([municipality], day, finance=kind in FINANCE_KINDS,
+                                  correspondent=True)[municipality.id]

@@ -41,6 +41,18 @@ def address_problem(street: str | None, postcode: str | None) -> str | None:
         return f"PLZ «{postcode}»: bitte vier Ziffern (Schweizer Postleitzahl)."
     if street and (len(street) > 70 or "\n" in street or "\r" in street):
         return "Strasse: eine Zeile mit höchstens 70 Zeichen (QR-Einzahlungsschein)."
+
+
+PHONE_RE = re.compile(r"^\+?[0-9 ()/.\-]+$")
+
+
+def phone_problem(value: str | None) -> str | None:
+    """A plausible phone number: digits with the usual separators, 9–15 digits (e.g. 032 627 23 45)."""
+    if not value:
+        return None
+    digits = sum(ch.isdigit() for ch in value)
+    if not PHONE_RE.match(value) or not value.isascii() or not 9 <= digits <= 15:
+        return f"«{value}» ist keine gültige Telefonnummer (z. B. 032 627 23 45 oder +41 32 627 23 45)."
     return None
 
 

@@ -17,6 +17,7 @@ def _payloads(muni, other, officer, late_report):
                      "members-0-municipality": other.id, "members-0-valid_from": "2024-01-01"},
         "user": {"email": "neu@test.so.ch", "name": "Neu", "role": "auditor", "active": "y"},
         "officerassignment": {"user": officer.id, "municipality": other.id, "valid_from": "2025-01-01"},
+        "correspondent": {"municipality": muni.id, "name": "Kora", "email": "kora@test.ch", "valid_from": "2024-01-01"},
         "tariff": {"kind": "fee_first_info", "amount": "0", "valid_from": "2016-01-01", "valid_to": "2016-12-31",
                    "reference": "Test"},
         "foreignpopulation": {"municipality": muni.id, "reference_date": "2024-12-31", "count": "12"},
@@ -72,6 +73,7 @@ IMPORTS = {
     "reports": ("bfs_nr,year,half,first_info_interviews,first_info_interpreter,integration_interviews,"
                 "integration_interpreter\n2601,2024,1,1,0,0,0\n", "Report"),
     "self-declarations": ("bfs_nr,year\n2601,2024\n", "SelfDeclaration"),
+    "correspondents": ("bfs_nr,name,email,valid_from\n2601,Kora,kora@so.ch,2024-01-01\n", "Correspondent"),
 }
 
 

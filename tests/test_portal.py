@@ -247,7 +247,8 @@ def _officer_routes(muni_id):
             ("GET", f"{base}/selbstdeklaration/2026/druck"), ("GET", f"/municipalities/{muni_id}/payouts"),
             ("GET", f"{base}/reporting/2025/1/bestaetigung.pdf"),  # issue 15: the confirmations and Anhang 1
             ("GET", f"{base}/selbstdeklaration/2026/bestaetigung.pdf"),
-            ("GET", f"/municipalities/{muni_id}/anhang1/2026.pdf")]
+            ("GET", f"/municipalities/{muni_id}/anhang1/2026.pdf"),
+            ("GET", f"{base}/versand")]
 
 
 def test_every_officer_route_is_404_for_a_foreign_municipality(app, client, auth, lead_setup):

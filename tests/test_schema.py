@@ -7,6 +7,7 @@ from peewee import DatabaseError, IntegrityError
 
 from models import (
     AuditEntry,
+    Correspondent,
     Decision,
     ForeignPopulation,
     FormVersion,
@@ -68,9 +69,10 @@ def test_init_db_upgrades_previous_schema_version_without_losing_rows(make_app):
     assert all(f"Migration {n}" in result.output for n in (2, 3, 4, 5))
     with app.app_context():
         assert current_version() == LATEST
-        assert "correspondent_email" in _columns("municipality") and "issues_json" in _columns("payout_run")
+        # migration 7 moved the v2 column into the dated correspondents (§4.5.1)
+        assert "correspondent_email" not in _columns("municipality") and "issues_json" in _columns("payout_run")
         muni = Municipality.get(Municipality.bfs_nr == 2601)
-        assert muni.name == "Solothurn" and muni.correspondent_email is None
+        assert muni.name == "Solothurn" and Correspondent.select().count() == 0
         assert ForeignPopulation.get(ForeignPopulation.municipality == muni).count == 3512
 
 
@@ -89,6 +91,28 @@ def test_migration_4_renames_answers_json_to_values_json_and_keeps_the_answers(a
     assert "values_json" in _columns("self_declaration") and "answers_json" not in _columns("self_declaration")
     assert SelfDeclaration.get_by_id(declaration.id).values == answers
     assert current_version() == LATEST
+
+
+def test_migration_7_moves_correspondent_email_into_dated_rows_and_back(app, make_municipality):
+    """§4.5.1: the old address column becomes a correspondent row (history from then on); down restores it."""
+    with_address, without = make_municipality(bfs_nr=2601), make_municipality(bfs_nr=2546)
+    downgrade_to(6)
+    assert "correspondent_email" in _columns("municipality") and not Correspondent.table_exists()
+    db.execute_sql(f"UPDATE municipality SET correspondent_email = ' kora@solothurn.ch ' WHERE id = {with_address.id}")
+    assert upgrade() == [f"Migration 7: {MIGRATIONS[6].description}"]
+    assert "correspondent_email" not in _columns("municipality")
+    moved = Correspondent.get()
+    assert (moved.municipality_id, moved.email, moved.valid_from, moved.valid_to) == (
+        with_address.id, "kora@solothurn.ch", date(2017, 1, 1), None)
+    assert Correspondent.select().where(Correspondent.municipality == without.id).count() == 0
+    assert AuditEntry.select().where(AuditEntry.model == "Correspondent", AuditEntry.action == "create").count() == 1
+    Correspondent.update(valid_to=date(2024, 12, 31)).execute()
+    Correspondent.create(municipality=with_address, name="Neu", email="neu@solothurn.ch", valid_from=date(2025, 1, 1))
+    downgrade_to(6)
+    stored = db.execute_sql(f"SELECT correspondent_email FROM municipality WHERE id = {with_address.id}").fetchone()
+    assert stored[0] == "neu@solothurn.ch"  # the one valid today
+    upgrade()
+    assert [c.email for c in Correspondent.select()] == ["neu@solothurn.ch"]
 
 
 def test_bfs_number_is_unique_in_the_database(app, make_municipality):

@@ -13,8 +13,10 @@ import pytest
 from conftest import approve, ensure_go_live
 
 from auth.policy import ANY, OWN, RIGHTS
-from models import ForeignPopulation, FormVersion, Municipality, Report, SelfDeclaration
+from models import Correspondent, ForeignPopulation, FormVersion, Municipality, Report, SelfDeclaration
 from services import evidence, payout_runs, samples
+from services.audit import Actor
+from services.outbox import Attachment, enqueue
 
 ADM, OFF, ACC, AUD = "admin", "officer", "accountant", "auditor"
 ALL = {ADM, OFF, ACC, AUD}
@@ -64,6 +66,8 @@ EXPECTED_RIGHTS = {
     "sample.proposal": {ADM: ANY},
     "evidence.upload": {OFF: OWN},
     "evidence.read": {ADM: ANY, AUD: ANY, OFF: OWN},
+    "outbox.read": {ADM: ANY, AUD: ANY},
+    "outbox.resend": {ADM: ANY},
 }
 LOGGED_IN = "(every signed-in user)"
 DISABLED = "(switched off for everyone)"
@@ -75,7 +79,7 @@ ADMIN_MODEL = {"index_view": {"GET": "admin.read"}, "details_view": {"GET": "adm
                "edit_view": {"GET": "admin.write", "POST": "admin.write"},
                "delete_view": {"POST": "admin.write"}, "action_view": {"POST": "admin.write"},
                "ajax_lookup": {"GET": DISABLED}, "ajax_update": {"POST": DISABLED}}
-ADMIN_MODELS = ["municipality", "contract", "user", "officerassignment", "tariff", "foreignpopulation", "formversion",
+ADMIN_MODELS = ["municipality", "contract", "user", "officerassignment", "correspondent", "tariff", "foreignpopulation", "formversion",
                 "report", "selfdeclaration", "budget", "clawback", "decision", "auditentry"]
 ENDPOINTS = {
     **{f"{model}.{view}": methods for model in ADMIN_MODELS for view, methods in ADMIN_MODEL.items()},
@@ -112,6 +116,11 @@ ENDPOINTS = {
     "payouts.anhang1_pdf": {"GET": "contributions.export"},  # officers: their own municipalities only (R12)
     "portal.queue": {"GET": "review.queue"},
     "portal.municipality": {"GET": "municipality.overview"},
+    "portal.dispatch": {"GET": "municipality.read"},  # officers: their own municipalities only (R12)
+    "outbox.index": {"GET": "outbox.read"},
+    "outbox.detail": {"GET": "outbox.read"},
+    "outbox.attachment": {"GET": "outbox.read"},
+    "outbox.resend": {"POST": "outbox.resend"},
     "portal.report_edit": {"GET": "document.read", "POST": "document.edit"},
     "portal.report_confirm": {"GET": "document.submit", "POST": "document.submit"},
     "portal.report_print": {"GET": "document.read"},
@@ -185,6 +194,9 @@ def world(app, make_municipality, make_user):
     Contract.create(reference="V", lead=Municipality.get(Municipality.bfs_nr == 2546), valid_from=date(2024, 1, 1))
     Decision.create(kind="pay_late_report", municipality=own, report=report, reason="x", decided_on=date(2026, 1, 1),
                     decided_by=users[ADM])
+    Correspondent.create(municipality=own, name="Kora Muster", email="kora@eigenort.ch", valid_from=date(2020, 1, 1))
+    enqueue(Actor.cli("test"), "other", [("Kora Muster", "kora@eigenort.ch")], "Betreff", "Text", dedupe_key="m1",
+            municipality=own, attachments=[Attachment("a.pdf", "application/pdf", b"%PDF-1.4")])
     ensure_go_live(date(2026, 3, 31))
     run = payout_runs.prepare(users[ADM], date(2026, 3, 31), date(2026, 11, 25))
     approve(users[ACC], run)

@@ -18,7 +18,7 @@ from core.calendar import HalfYear
 from core.numbers import parse_int
 from forms.runtime import form_class
 from models import Municipality, Report, SelfDeclaration, Status, Submittable
-from services import letters, submissions
+from services import letters, postausgang, submissions
 from services.errors import DomainError
 from services.portal import document_rows, municipality_overview, officer_overview
 from views.access import get_municipality_or_404
@@ -314,8 +314,21 @@ def queue():
 @permission_required("municipality.overview")
 def municipality(municipality_id):
     """One municipality's forms; the admin fills in from here on its behalf."""
-    overview = municipality_overview(get_municipality_or_404(municipality_id), date.today())
-    return render_template("portal/municipality.html", o=overview, today=date.today())
+    municipality = get_municipality_or_404(municipality_id)
+    overview = municipality_overview(municipality, date.today())
+    return render_template("portal/municipality.html", o=overview, today=date.today(),
+                           correspondents=postausgang.correspondent_history(current_user, municipality),
+                           dispatch=postausgang.dispatch_record(current_user, municipality))
+
+
+@bp.route("/gemeinden/<int:municipality_id>/versand")
+@permission_required("municipality.read")
+def dispatch(municipality_id):
+    """What was sent to whom and when for one municipality, and its correspondents (issue 15; R12)."""
+    municipality = get_municipality_or_404(municipality_id)
+    return render_template("portal/dispatch.html", municipality=municipality, today=date.today(),
+                           correspondents=postausgang.correspondent_history(current_user, municipality),
+                           dispatch=postausgang.dispatch_record(current_user, municipality))
 
 
 def render_overview():
