@@ -18,6 +18,16 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise StartupError(f"Start verweigert: {name}={value!r} ist keine ganze Zahl.") from None
+
+
 def is_strong_secret(key: str | None) -> bool:
     return bool(key) and key.lower() not in WEAK_SECRETS and len(key) >= MIN_SECRET_LENGTH and len(set(key)) >= 10
 
@@ -67,5 +77,7 @@ def build_config(instance_path: str) -> dict:
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes"),
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Zurich",
+        # days before a deadline (R2, R3) from which `reminders send` reminds the officers (issue 15)
+        "REMINDER_DAYS_BEFORE": _int("REMINDER_DAYS_BEFORE", 14),
         "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime bounds the token instead
     }

@@ -20,6 +20,7 @@ from models import (
 )
 
 from .base import SecureIndexView
+from .deadlines import DeadlinesView
 from .imports import ImportView
 from .views import (
     AuditEntryAdmin,
@@ -61,6 +62,7 @@ def init_admin(app) -> Admin:
         ClawbackAdmin(Clawback, name="Rückforderungen", category=MONEY),
         DecisionAdmin(Decision, name="Entscheide", category=MONEY),
         AuditEntryAdmin(AuditEntry, name="Audit-Log", category=SUPERVISION),
+        DeadlinesView(name="Fristen", endpoint="deadlines", url="/admin/fristen", category=SUPERVISION),
     ):
         admin.add_view(view)
     return admin

@@ -49,6 +49,8 @@ RIGHTS: dict[str, dict[str, str]] = {
     "document.submit": {ADMIN: ANY, OFFICER: OWN},
     "document.review": {ADMIN: ANY},
     "review.queue": {ADMIN: ANY, AUDITOR: ANY},
+    # reminders and deadlines (issue 15, R2, R3)
+    "deadlines.read": {ADMIN: ANY, AUDITOR: ANY},
 }
 WRITES = frozenset({"admin.write", "import.run", "run.prepare", "run.approve", "run.book", "budget.set",
                     "budget.close", "clawback.add", "decision.add", "settings.go_live", "settings.edit", "document.edit",

@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from core.formatting import chf, number
 from models import RUN_STATUSES, Municipality, PayoutRun, RunPayee, db
 from models.schema import upgrade
-from services import backup, decisions, exports, payout_runs, settings, tabular
+from services import backup, decisions, exports, outbox, payout_runs, reminders, settings, tabular
 from services.audit import Actor
 from services.demo import demo_logins, seed_demo
 from services.errors import DomainError
@@ -25,6 +25,7 @@ clawbacks_cli = AppGroup("clawbacks", help="Rückforderungen erfassen (R16).")
 budgets_cli = AppGroup("budgets", help="Jahreskredite setzen (R17).")
 export_cli = AppGroup("export", help="Excel-Exporte für die Buchhaltung (Auszahlungsliste, Anhang 1).")
 decisions_cli = AppGroup("decisions", help="Entscheide erfassen (Verweigerung §4.7, Zahlung nach Jahresabschluss R17).")
+reminders_cli = AppGroup("reminders", help="Erinnerungen vor und Mahnungen nach den Fristen (R2, R3) an die IB.")
 settings_cli = AppGroup("settings", help="Einstellungen des Systems (Go-live, Absender und Konto des Kantons; protokolliert).")
 
 
@@ -309,6 +310,36 @@ def export_contributions(year, output):
     click.echo(f"{output} geschrieben.")
 
 
+@reminders_cli.command("send")
+@click.option("--today", "today", default=None, help="Stichtag (TT.MM.JJJJ oder JJJJ-MM-TT; Standard: heute)")
+def reminders_send(today):
+    """Erinnerungen (vor der Frist, REMINDER_DAYS_BEFORE Tage) und Mahnungen (danach) in den Postausgang stellen.
+
+    Eine Nachricht pro IB und Stufe mit allen noch nicht erinnerten offenen Formularen ihrer Gemeinden;
+    jedes Formular erhält jede Stufe höchstens einmal, ein zweiter Lauf am selben Tag stellt nichts Neues ein.
+    """
+    day = _day(today) if today else date.today()
+    try:
+        with db.connection_context():
+            result = reminders.send(Actor.cli("reminders"), day, current_app.config["REMINDER_DAYS_BEFORE"])
+            lines = [f"  {m.subject} → {', '.join(a for _n, a in outbox.recipients_of(m)) or 'keine Adresse'}"
+                     for m in result.messages]
+    except DomainError as exc:
+        _fail(exc.message)
+    if not result.messages:
+        click.echo(f"Stichtag {day:%d.%m.%Y}: nichts Neues – jedes fällige Formular wurde bereits erinnert.")
+    else:
+        click.echo(f"Stichtag {day:%d.%m.%Y}: {len(result.messages)} Nachricht(en) mit {result.reminded} "
+                   "Erinnerung(en) in den Postausgang gestellt:")
+        click.echo("\n".join(lines))
+    if result.postponed:
+        click.echo(f"{result.postponed} Formular(e) folgen morgen: die heutige Nachricht an dieselbe Person "
+                   "ist bereits eingestellt.")
+    if result.without_officer:
+        click.echo("Ohne zuständige Person (an die Korrespondenzperson oder «keine Adresse»): "
+                   + ", ".join(str(m) for m in result.without_officer))
+
+
 @click.command("backup")
 @with_appcontext
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
@@ -341,6 +372,7 @@ def restore_command(file, yes):
 def register_cli(app) -> None:
     for command in (init_db_command, seed_demo_command, import_command, backup_command, restore_command):
         app.cli.add_command(command)
-    for group in (users_cli, payouts_cli, clawbacks_cli, budgets_cli, export_cli, settings_cli, decisions_cli):
+    for group in (users_cli, payouts_cli, clawbacks_cli, budgets_cli, export_cli, settings_cli, decisions_cli,
+                  reminders_cli):
         app.cli.add_command(group)
     app.shell_context_processor(lambda: {"db": db, "Municipality": Municipality})

@@ -14,6 +14,7 @@ from . import (
     Municipality,
     OutboxAttachment,
     OutboxMessage,
+    Reminder,
     RunPayee,
     SchemaVersion,
     Setting,
@@ -124,6 +125,14 @@ def _v6_down():
     db.drop_tables([OutboxAttachment, OutboxMessage])
 
 
+def _v8_up():
+    db.create_tables([Reminder], safe=True)
+
+
+def _v8_down():
+    db.drop_tables([Reminder])
+
+
 MIGRATIONS = [
     Migration(1, "Ausgangsschema", _v1_up, _v1_down),
     Migration(2, "Korrespondenzperson der Gemeinde (§4.5.1)", _v2_up, _v2_down),
@@ -134,6 +143,8 @@ MIGRATIONS = [
               _v5_up, _v5_down),
     Migration(6, "Postausgang: Nachrichten mit Anhängen, im selben Vorgang wie ihr Anlass geschrieben", _v6_up,
               _v6_down),
+    Migration(8, "Erinnerungen und Mahnungen: je Formular, Stufe und Empfänger höchstens einmal (R2, R3)", _v8_up,
+              _v8_down),
 ]
 LATEST = MIGRATIONS[-1].version
 

@@ -26,3 +26,16 @@ def municipality_addresses(municipalities, day: date, *, officers: bool = True,
     municipalities = list(municipalities)
     by_officer = officer_addresses([m.id for m in municipalities], day) if officers else {}
     return {m.id: by_officer.get(m.id, []) + (finance_address(m) if finance else []) for m in municipalities}
+
+
+def correspondent_address(municipality) -> list[tuple[str, str]]:
+    """The Korrespondenzperson (§4.5.1), written to when no officer is responsible; [] without an address."""
+    if not municipality.correspondent_email:
+        return []
+    return [(f"Korrespondenzperson {municipality.name}", municipality.correspondent_email)]
+
+
+def officers_or_correspondent(municipality, day: date) -> list[tuple[str, str]]:
+    """The officers responsible on `day` (R12), else the correspondent; [] leaves the message as "keine Adresse"."""
+    officers = officer_addresses([municipality.id], day)[municipality.id]
+    return officers or correspondent_address(municipality)

@@ -12,7 +12,7 @@ from services import exports, payout_runs
 TODAY = date(2026, 11, 25)
 PAGES = ["/admin/", "/admin/municipality/", "/admin/report/", "/admin/foreignpopulation/", "/admin/clawback/",
          "/admin/auditentry/", "/admin/contract/", "/admin/user/", "/admin/officerassignment/", "/admin/decision/",
-         "/admin/budget/", "/admin/selfdeclaration/", "/admin/formversion/", "/admin/tariff/", "/runs", "/pruefung",
+         "/admin/budget/", "/admin/fristen/", "/admin/selfdeclaration/", "/admin/formversion/", "/admin/tariff/", "/runs", "/pruefung",
          "/budgets/2026", "/runs/<run>", "/runs/<run>/lines", "/runs/<run>/lines?seite=2",
          "/municipalities/<first>/payouts", "/gemeinden/<first>"]
 OFFICER_PAGES = ["/", "/gemeinden/<first>/reporting/2025/2", "/gemeinden/<first>/selbstdeklaration/2026",

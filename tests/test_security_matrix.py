@@ -47,6 +47,7 @@ EXPECTED_RIGHTS = {
     "document.submit": {ADM: ANY, OFF: OWN},
     "document.review": {ADM: ANY},
     "review.queue": {ADM: ANY, AUD: ANY},
+    "deadlines.read": {ADM: ANY, AUD: ANY},
 }
 LOGGED_IN = "(every signed-in user)"
 DISABLED = "(switched off for everyone)"
@@ -65,6 +66,7 @@ ENDPOINTS = {
     "admin.index": {"GET": "admin.read"},
     "imports.index": {"GET": "import.run", "POST": "import.run"},
     "imports.confirm": {"POST": "import.run"},
+    "deadlines.index": {"GET": "deadlines.read"},
     "main.home": {"GET": LOGGED_IN},
     "auth.logout": {"POST": LOGGED_IN},
     "payouts.runs": {"GET": "run.read", "POST": "run.prepare"},
