@@ -93,7 +93,8 @@ class SendResult:
 
 def _line(item: Item, today: date) -> str:
     muni = item.municipality
-    when = (f"überfällig seit {date_ch(item.deadline)} ({(today - item.deadline).days} Tage)"
+    days = (today - item.deadline).days
+    when = (f"überfällig seit {date_ch(item.deadline)} ({days} Tag{'e' if days != 1 else ''})"
             if today > item.deadline else f"fällig am {date_ch(item.deadline)}")
     return (f"- {muni.name} (BFS {muni.bfs_nr}): {item.label}, {when}, Stand: {item.state_label}\n"
             f"  {document_path(muni.id, item.kind, item.year, item.half)}")
@@ -103,17 +104,21 @@ def compose(letter: _Letter, today: date, signature: str) -> tuple[str, str]:
     """Subject and German body of one reminder (de-CH dates)."""
     items = sorted(letter.items, key=lambda i: (i.deadline, i.municipality.name, i.label))
     count = f"{len(items)} Formular{'e' if len(items) != 1 else ''}"
+    names = sorted({i.municipality.name for i in items})
+    where = f" ({names[0]})" if len(names) == 1 else ""
     if letter.stage == DUE:
-        subject = f"Erinnerung: {count} fällig bis {date_ch(max(i.deadline for i in items))}"
+        subject = f"Erinnerung: {count} fällig bis {date_ch(max(i.deadline for i in items))}{where}"
         intro = "die Frist der folgenden Formulare läuft bald ab (R2, R3):"
     else:
-        subject = f"Mahnung: {count} überfällig"
+        subject = f"Mahnung: {count} überfällig{where}"
         intro = "die Frist der folgenden Formulare ist abgelaufen (R2, R3); sie fehlen noch:"
     greeting = f"Guten Tag {letter.officer.name or letter.officer.email}" if letter.officer else "Guten Tag"
     note = ""
     if letter.officer is None:
         note = (f"\nFür {letter.municipality.name} ist heute keine Integrationsbeauftragte Person erfasst; "
-                "diese Nachricht geht deshalb an die Korrespondenzperson der Gemeinde.\n")
+                + ("diese Nachricht geht deshalb an die Korrespondenzperson der Gemeinde.\n"
+                   if letter.municipality.correspondent_email else
+                   "auch keine Korrespondenzperson: bitte eine zuständige Person erfassen (Fristen, Postausgang).\n"))
     body = (f"{greeting}\n\n{intro[0].upper()}{intro[1:]}\n\n" + "\n".join(_line(i, today) for i in items)
             + f"\n{note}\nBitte füllen Sie die Formulare im Portal start.integration aus und reichen Sie sie ein "
             "(die Pfade oben führen direkt zum Formular). Bereits eingereichte Formulare sind hier nicht "
