@@ -10,6 +10,8 @@ from models import (
     ForeignPopulation,
     FormVersion,
     Municipality,
+    OutboxMessage,
+    Reminder,
     Report,
     SchemaVersion,
     SelfDeclaration,
@@ -191,3 +193,21 @@ def test_migration_5_adds_ledger_and_widens_decision_kinds_without_losing_rows(m
         with pytest.raises(IntegrityError), db.atomic():
             Decision.create(kind="unknown", municipality=muni, reason="x", decided_on=date(2026, 3, 1),
                             decided_by=admin)
+
+
+def test_migration_8_adds_the_reminder_table_and_its_once_only_key(app, make_municipality):
+    """Issue 15: v8 creates `reminder` (down drops it); one item × stage × recipient at most once, in the database."""
+    downgrade_to(6)
+    assert "reminder" not in db.get_tables()
+    assert upgrade() == [f"Migration {m.version}: {m.description}" for m in MIGRATIONS if m.version > 6]
+    assert "reminder" in db.get_tables() and current_version() == LATEST
+    muni = make_municipality()
+    message = OutboxMessage.create(kind="reminder_due", dedupe_key="k", subject="s", body="b")
+    row = dict(municipality=muni, item_kind="report", year=2026, half=1, stage="due", recipient_key="user:1",
+               message=message, deadline=date(2026, 7, 31), sent_on=date(2026, 7, 17))
+    Reminder.create(**row)
+    with pytest.raises(IntegrityError), db.atomic():
+        Reminder.create(**{**row, "sent_on": date(2026, 7, 18)})
+    Reminder.create(**{**row, "stage": "overdue"})
+    with pytest.raises(IntegrityError), db.atomic():
+        Reminder.create(**{**row, "stage": "later"})
