@@ -6,7 +6,7 @@ no message, and the dedupe key of the status change makes a replay write nothing
 from datetime import date
 
 from core.formatting import date_ch
-from models import StatusChange, Status, Submittable
+from models import Status, StatusChange, Submittable
 
 from .audit import Actor
 from .outbox import enqueue

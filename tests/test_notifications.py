@@ -8,7 +8,7 @@ import pytest
 from flask import url_for
 
 from core.calendar import HalfYear
-from models import FormVersion, OutboxMessage, Report, SelfDeclaration, StatusChange, Status, db
+from models import FormVersion, OutboxMessage, Report, SelfDeclaration, Status, StatusChange, db
 from services import submissions
 from services.errors import DomainError
 from services.outbox import recipients_of

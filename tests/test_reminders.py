@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.calendar import HalfYear
 from config import StartupError, build_config
+from core.calendar import HalfYear
 from models import (
     AuditEntry,
     Contract,
@@ -24,7 +24,7 @@ from models import (
     Status,
     db,
 )
-from services import reminders, submissions
+from services import reminders
 from services.audit import Actor
 from services.errors import DomainError
 from services.outbox import recipients_of
