@@ -19,8 +19,10 @@ def _bool(value: str | None, default: bool) -> bool:
 
 
 def _int(name: str, default: int) -> int:
-    value = os.environ.get(name, str(default)).strip()
-    if not value.isascii() or not value.isdigit():
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    if not value.strip().isascii() or not value.strip().isdigit():
         raise StartupError(f"Start abgebrochen: {name}={value!r} ist keine ganze Zahl.")
     return int(value)
 
@@ -78,6 +80,8 @@ def build_config(instance_path: str) -> dict:
         "LOGIN_ALERT_PER_ACCOUNT": os.environ.get("LOGIN_ALERT_PER_ACCOUNT", "20 per hour"),  # then an alert is logged
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Zurich",
+        # days before a deadline (R2, R3) from which `reminders send` reminds the officers (issue 15)
+        "REMINDER_DAYS_BEFORE": _int("REMINDER_DAYS_BEFORE", 14),
         "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime bounds the token instead
         **mail_config(instance_path),
     }

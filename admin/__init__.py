@@ -21,6 +21,7 @@ from models import (
 )
 
 from .base import SecureIndexView
+from .deadlines import DeadlinesView
 from .imports import ImportView
 from .outbox import OutboxView
 from .views import (
@@ -66,6 +67,7 @@ def init_admin(app) -> Admin:
         DecisionAdmin(Decision, name="Entscheide", category=MONEY),
         AuditEntryAdmin(AuditEntry, name="Audit-Log", category=SUPERVISION),
         OutboxView(name="Postausgang", endpoint="outbox", url="/admin/postausgang", category=SUPERVISION),
+        DeadlinesView(name="Fristen", endpoint="deadlines", url="/admin/fristen", category=SUPERVISION),
     ):
         admin.add_view(view)
     return admin

@@ -73,6 +73,8 @@ RIGHTS: dict[str, dict[str, str]] = {
     # the outbox (issue 15): the Postausgang page; a municipality's dispatch record is "municipality.read"
     "outbox.read": {ADMIN: ANY, AUDITOR: ANY},
     "outbox.resend": {ADMIN: ANY},
+    # reminders and deadlines (issue 15, R2, R3)
+    "deadlines.read": {ADMIN: ANY, AUDITOR: ANY},
 }
 WRITES = frozenset({"admin.write", "import.run", "run.prepare", "run.approve", "run.book", "budget.set",
                     "budget.close", "clawback.add", "decision.add", "settings.go_live", "settings.edit",

@@ -11,7 +11,19 @@ from flask.cli import AppGroup, with_appcontext
 from core.formatting import chf, number
 from models import RUN_STATUSES, Municipality, PayoutRun, RunPayee, db
 from models.schema import upgrade
-from services import backup, decisions, exports, letters, mail_sender, payment_files, payout_runs, settings, tabular
+from services import (
+    backup,
+    decisions,
+    exports,
+    letters,
+    mail_sender,
+    outbox,
+    payment_files,
+    payout_runs,
+    reminders,
+    settings,
+    tabular,
+)
 from services.audit import Actor
 from services.demo import demo_logins, seed_demo
 from services.errors import DomainError
@@ -29,6 +41,7 @@ export_cli = AppGroup("export",
                       help="Exporte für die Buchhaltung (Auszahlungsliste, Anhang 1, Zahlungsdatei pain.001).")
 decisions_cli = AppGroup("decisions", help="Entscheide erfassen (Verweigerung §4.7, Zahlung nach Jahresabschluss R17).")
 letters_cli = AppGroup("letters", help="Briefe des Kantons in den Postausgang stellen (Anhang 1, R25).")
+reminders_cli = AppGroup("reminders", help="Erinnerungen vor und Mahnungen nach den Fristen (R2, R3) an die IB.")
 mail_cli = AppGroup("mail", help="Postausgang zustellen (per Timer/cron), Versandweg anzeigen.")
 settings_cli = AppGroup("settings",
                         help="Einstellungen des Systems (Go-live, Absender und Konto des Kantons; protokolliert).")
@@ -374,6 +387,36 @@ def mail_info():
     click.echo(mail_sender.MailSettings.from_config(current_app.config).describe())
 
 
+@reminders_cli.command("send")
+@click.option("--today", "today", default=None, help="Stichtag (TT.MM.JJJJ oder JJJJ-MM-TT; Standard: heute)")
+def reminders_send(today):
+    """Erinnerungen (vor der Frist, REMINDER_DAYS_BEFORE Tage) und Mahnungen (danach) in den Postausgang stellen.
+
+    Eine Nachricht pro IB und Stufe mit allen noch nicht erinnerten offenen Formularen ihrer Gemeinden;
+    jedes Formular erhält jede Stufe höchstens einmal, ein zweiter Lauf am selben Tag stellt nichts Neues ein.
+    """
+    day = _day(today) if today else date.today()
+    try:
+        with db.connection_context():
+            result = reminders.send(Actor.cli("reminders"), day, current_app.config["REMINDER_DAYS_BEFORE"])
+            lines = [f"  {m.subject} → {', '.join(a for _n, a in outbox.recipients_of(m)) or 'keine Adresse'}"
+                     for m in result.messages]
+    except DomainError as exc:
+        _fail(exc.message)
+    if not result.messages:
+        click.echo(f"Stichtag {day:%d.%m.%Y}: nichts Neues – jedes fällige Formular wurde bereits erinnert.")
+    else:
+        click.echo(f"Stichtag {day:%d.%m.%Y}: {len(result.messages)} Nachricht(en) mit {result.reminded} "
+                   "Erinnerung(en) in den Postausgang gestellt:")
+        click.echo("\n".join(lines))
+    if result.postponed:
+        click.echo(f"{result.postponed} Formular(e) folgen morgen: die heutige Nachricht an dieselbe Person "
+                   "ist bereits eingestellt.")
+    if result.without_officer:
+        click.echo("Ohne zuständige Person (an die Korrespondenzperson oder «keine Adresse»): "
+                   + ", ".join(str(m) for m in result.without_officer))
+
+
 @click.command("backup")
 @with_appcontext
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
@@ -407,6 +450,6 @@ def register_cli(app) -> None:
     for command in (init_db_command, seed_demo_command, import_command, backup_command, restore_command):
         app.cli.add_command(command)
     for group in (users_cli, payouts_cli, clawbacks_cli, budgets_cli, export_cli, settings_cli, decisions_cli,
-                  invoices_cli, letters_cli, mail_cli):
+                  invoices_cli, letters_cli, mail_cli, reminders_cli):
         app.cli.add_command(group)
     app.shell_context_processor(lambda: {"db": db, "Municipality": Municipality})

@@ -73,6 +73,19 @@ def regular_payout_date(period: HalfYear) -> date:
     return date(period.year, 9, 30) if period.half == 1 else date(period.year + 1, 3, 31)
 
 
+def first_period_in_system(go_live: date) -> HalfYear:
+    """The first half-year the system pays and follows up: its regular payout date is on or after go-live."""
+    first = HalfYear(go_live.year - 1, 1)
+    while regular_payout_date(first) < go_live:
+        first = first.next()
+    return first
+
+
+def first_base_year_in_system(go_live: date) -> int:
+    """The first base-contribution year the system pays: the March run of that year is on or after go-live (R4)."""
+    return go_live.year if go_live <= date(go_live.year, 3, 31) else go_live.year + 1
+
+
 def base_contribution_year(payout_date: date) -> int | None:
     """R4: the March run of year Y carries the base contribution of Y."""
     return payout_date.year if payout_date.month == 3 else None

@@ -18,6 +18,7 @@ from .officer_assignment import OfficerAssignment
 from .outbox import MESSAGE_KINDS, OUTBOX_STATES, OutboxAttachment, OutboxMessage
 from .payout_line import COMPONENTS, LINE_STATUSES, PayoutLine
 from .payout_run import RUN_STATUSES, PayoutRun, RunStatus
+from .reminder import ITEM_KINDS, REMINDER_STAGES, Reminder
 from .report import Report
 from .run_payee import RunPayee
 from .sample import SAMPLE_METHODS, Sample
@@ -60,11 +61,13 @@ ALL_MODELS = [
     SampleItem,
     Evidence,
     Correspondent,
+    Reminder,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
     "ALL_MODELS", "EVIDENCE_TYPES", "ITEM_STATUSES", "OUTCOMES", "PROPOSAL_STATES", "SAMPLE_METHODS", "GO_LIVE",
-    "MESSAGE_KINDS", "OUTBOX_STATES", "INVOICE_STATES", "BaseModel", "MoneyField", "db", "to_decimal", "utcnow",
+    "ITEM_KINDS", "REMINDER_STAGES", "MESSAGE_KINDS", "OUTBOX_STATES", "INVOICE_STATES", "BaseModel", "MoneyField",
+    "db", "to_decimal", "utcnow",
     "COMPONENTS", "DECISION_KINDS", "FIELD_TYPES", "FORM_TYPES", "LINE_STATUSES", "PAYEES",
     "ROLES", "RUN_STATUSES", "RunStatus", "STATUSES", "Status", "Submittable", "TARIFF_KINDS", "TRANSITIONS",
 ]

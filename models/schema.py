@@ -28,6 +28,7 @@ from . import (
     Municipality,
     OutboxAttachment,
     OutboxMessage,
+    Reminder,
     RunPayee,
     SampleItem,
     SchemaVersion,
@@ -289,6 +290,14 @@ def _v10_down():
             *[migrator.add_column("sample", column, make()) for column, make in _V10_DROPPED])
 
 
+def _v8_up():
+    db.create_tables([Reminder], safe=True)
+
+
+def _v8_down():
+    db.drop_tables([Reminder])
+
+
 MIGRATIONS = [
     Migration(1, "Ausgangsschema", _v1_up, _v1_down),
     Migration(2, "Korrespondenzperson der Gemeinde (§4.5.1)", _v2_up, _v2_down),
@@ -300,6 +309,8 @@ MIGRATIONS = [
     Migration(6, "Postausgang: Nachrichten mit Anhängen, im selben Vorgang wie ihr Anlass geschrieben", _v6_up,
               _v6_down),
     Migration(7, "Korrespondenzpersonen der Gemeinden, datiert (§4.5.1)", _v7_up, _v7_down),
+    Migration(8, "Erinnerungen und Mahnungen: je Formular, Stufe und Empfänger höchstens einmal (R2, R3)", _v8_up,
+              _v8_down),
     Migration(9, "Rechnungen: bezahlt von, Storno mit Grund; Postadresse der Gemeinde für den QR-Einzahlungsschein",
               _v9_up, _v9_down),
     Migration(10, "Stichproben der Finanzkontrolle: Posten, Belege, Beurteilung, Rückforderungsvorschlag (R24)",

@@ -2,6 +2,7 @@
 from datetime import date
 from decimal import Decimal
 
+from core.calendar import first_base_year_in_system
 from core.formatting import chf, number
 
 from .index import ZERO, Index, closed_issue, explained, first_credit
@@ -10,8 +11,7 @@ from .inputs import BASE_KIND, Issue, Line, Municipality, RunInputs
 
 def base_years(inp: RunInputs) -> list[int]:
     """Base-contribution years this run may pay: March run of Y from go-live on, up to the run's year (R4)."""
-    go_live = inp.go_live or inp.payout_date
-    first = go_live.year if go_live <= date(go_live.year, 3, 31) else go_live.year + 1
+    first = first_base_year_in_system(inp.go_live or inp.payout_date)
     return list(range(first, inp.payout_date.year + 1))
 
 

@@ -7,7 +7,7 @@ invoices `offsets.py`, the lookups `index.py`.
 from collections.abc import Callable
 from datetime import date
 
-from core.calendar import HalfYear, fee_period, periods_between, regular_payout_date
+from core.calendar import HalfYear, fee_period, first_period_in_system, periods_between
 from core.formatting import chf, number
 
 from .base_contributions import base_contributions
@@ -55,12 +55,8 @@ def _window(inp: RunInputs) -> list[HalfYear]:
 
     Half-years whose regular payout date lies before go-live were settled outside the system.
     """
-    go_live = inp.go_live or inp.payout_date
     last = fee_period(inp.payout_date)
-    first = HalfYear(go_live.year - 1, 1)
-    while regular_payout_date(first) < go_live:
-        first = first.next()
-    return periods_between(first, last)
+    return periods_between(first_period_in_system(inp.go_live or inp.payout_date), last)
 
 
 def _fees(index: Index, lines, blockers, withheld) -> None:

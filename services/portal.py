@@ -55,8 +55,11 @@ def _since_by_municipality(user, municipalities: list[Municipality], today: date
     return {m.id: since.get(m.id, today) for m in municipalities}
 
 
-def _overviews(municipalities: list[Municipality], starts: dict[int, date], today: date):
-    """Items per municipality from its start date up to today, in two queries for all of them."""
+def overviews_since(municipalities: list[Municipality], starts: dict[int, date], today: date):
+    """Items per municipality from its start date up to today, in two queries for all of them.
+
+    The one deadline and open-item calculation: the officer home, the reminders and the Fristen page use it.
+    """
     ids = [m.id for m in municipalities]
     reports = {(r.municipality_id, r.year, r.half): r for r in Report.select().where(Report.municipality.in_(ids))}
     declarations = {(d.municipality_id, d.year): d
@@ -91,7 +94,7 @@ def _late(document, deadline: date, today: date) -> bool:
 
 def officer_overview(user, today: date) -> tuple[list[MunicipalityOverview], Item | None]:
     municipalities = responsible_municipalities(user, today)
-    overviews = _overviews(municipalities, _since_by_municipality(user, municipalities, today), today)
+    overviews = overviews_since(municipalities, _since_by_municipality(user, municipalities, today), today)
     todo = [i for o in overviews for i in o.reports + o.declarations if i.needs_action]
     next_action = min(todo, key=lambda i: (i.deadline, i.municipality.name)) if todo else None
     return overviews, next_action
@@ -102,7 +105,14 @@ def municipality_overview(municipality: Municipality, today: date, years: int = 
     start = date(today.year - years, 1, 1)
     if municipality.valid_from and municipality.valid_from > start:
         start = municipality.valid_from
-    return _overviews([municipality], {municipality.id: start}, today)[0]
+    return overviews_since([municipality], {municipality.id: start}, today)[0]
+
+
+def document_path(municipality_id: int, kind: str, year: int, half: int | None = None) -> str:
+    """The portal page of a report or self-declaration, for messages written outside a request (issue 15)."""
+    if kind == "report":
+        return f"/gemeinden/{municipality_id}/reporting/{year}/{half}"
+    return f"/gemeinden/{municipality_id}/selbstdeklaration/{year}"
 
 
 def document_rows(document, values: dict) -> list[tuple[str, object]]:

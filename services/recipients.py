@@ -53,3 +53,14 @@ def current_addresses(municipality, kind: str, day: date) -> list[tuple[str, str
     """Who would be addressed today for a message of `kind` (resending one that had no address)."""
     return municipality_addresses([municipality], day, finance=kind in FINANCE_KINDS,
                                   correspondent=True)[municipality.id]
+
+
+def correspondent_address(municipality, day: date) -> list[tuple[str, str]]:
+    """The Korrespondenzperson (§4.5.1) valid on `day`, written to when no officer is responsible."""
+    return correspondent_addresses([municipality.id], day).get(municipality.id, [])
+
+
+def officers_or_correspondent(municipality, day: date) -> list[tuple[str, str]]:
+    """The officers responsible on `day` (R12), else the correspondent; [] leaves the message as "keine Adresse"."""
+    officers = officer_addresses([municipality.id], day)[municipality.id]
+    return officers or correspondent_address(municipality, day)

@@ -15,6 +15,7 @@ from payouts.rules import fee_items
 
 from .audit import Actor, record, snapshot
 from .errors import DomainError
+from .notifications import review_notice
 
 EDITABLE = Status.EDITABLE
 STALE = ("Das Formular wurde inzwischen geändert oder eingereicht (z. B. in einem anderen Fenster). "
@@ -94,10 +95,12 @@ def _transition(document: Submittable, user: User, action: str, reason: str = ""
         if updated != 1:
             raise DomainError(STALE)
         fresh = model.get_by_id(current.id)
-        fresh.status_change(from_status=current.status, to_status=to_status, user=user.id, reason=reason,
-                            on_behalf=on_behalf)
-        record(Actor.of(user), "submit" if action == "submit" else to_status, fresh, before=before,
+        change = fresh.status_change(from_status=current.status, to_status=to_status, user=user.id, reason=reason,
+                                     on_behalf=on_behalf)
+        actor = Actor.of(user)
+        record(actor, "submit" if action == "submit" else to_status, fresh, before=before,
                after=snapshot(fresh), reason=reason or ("im Auftrag der Gemeinde" if on_behalf else ""))
+        review_notice(actor, fresh, change, today)  # issue 15: returned / accepted, in this transaction
     return fresh
 
 

@@ -12,6 +12,8 @@ from models import (
     ForeignPopulation,
     FormVersion,
     Municipality,
+    OutboxMessage,
+    Reminder,
     Report,
     Sample,
     SchemaVersion,
@@ -272,3 +274,21 @@ def test_migration_10_normalises_the_sample_and_keeps_old_samples(make_app, make
         assert {"report_ids", "outcome"}.isdisjoint(_columns("sample"))
         old = Sample.get()
         assert (old.seed, old.year, old.method, old.stratified) == ("42", 2024, "count", False)
+
+
+def test_migration_8_adds_the_reminder_table_and_its_once_only_key(app, make_municipality):
+    """Issue 15: v8 creates `reminder` (down drops it); one item × stage × recipient at most once, in the database."""
+    downgrade_to(6)
+    assert "reminder" not in db.get_tables()
+    assert upgrade() == [f"Migration {m.version}: {m.description}" for m in MIGRATIONS if m.version > 6]
+    assert "reminder" in db.get_tables() and current_version() == LATEST
+    muni = make_municipality()
+    message = OutboxMessage.create(kind="reminder_due", dedupe_key="k", subject="s", body="b")
+    row = dict(municipality=muni, item_kind="report", year=2026, half=1, stage="due", recipient_key="user:1",
+               message=message, deadline=date(2026, 7, 31), sent_on=date(2026, 7, 17))
+    Reminder.create(**row)
+    with pytest.raises(IntegrityError), db.atomic():
+        Reminder.create(**{**row, "sent_on": date(2026, 7, 18)})
+    Reminder.create(**{**row, "stage": "overdue"})
+    with pytest.raises(IntegrityError), db.atomic():
+        Reminder.create(**{**row, "stage": "later"})

@@ -68,6 +68,7 @@ EXPECTED_RIGHTS = {
     "evidence.read": {ADM: ANY, AUD: ANY, OFF: OWN},
     "outbox.read": {ADM: ANY, AUD: ANY},
     "outbox.resend": {ADM: ANY},
+    "deadlines.read": {ADM: ANY, AUD: ANY},
 }
 LOGGED_IN = "(every signed-in user)"
 DISABLED = "(switched off for everyone)"
@@ -86,6 +87,7 @@ ENDPOINTS = {
     "admin.index": {"GET": "admin.read"},
     "imports.index": {"GET": "import.run", "POST": "import.run"},
     "imports.confirm": {"POST": "import.run"},
+    "deadlines.index": {"GET": "deadlines.read"},
     "main.home": {"GET": LOGGED_IN},
     "auth.logout": {"POST": LOGGED_IN},
     "auth.account_second_factor": {"GET": LOGGED_IN, "POST": LOGGED_IN},  # one's own factor only
