@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from app import create_app  # noqa: E402
 from auth.passwords import hash_password  # noqa: E402
 from bench.latency import GUNICORN, PASSWORD, SECRET, latency  # noqa: E402
-from bench.synthetic import build  # noqa: E402
+from bench.synthetic import build, next_code  # noqa: E402
 from models import Municipality, PayoutLine, User, db  # noqa: E402
 from models.database import make_database  # noqa: E402
 from models.querycount import count_queries  # noqa: E402
@@ -138,7 +138,8 @@ def scenario(url: str, scale: int) -> dict:
         first = municipality.id
         for email, urls in ((users["officer"].email, ["/", "/gemeinden/<id>/reporting/2025/2"]),
                             (users["admin"].email, ["/admin/municipality/", "/runs/<run>", "/runs/<run>/lines"])):
-            client.post("/login", data={"email": email, "password": PASSWORD})
+            if client.post("/login", data={"email": email, "password": PASSWORD}).location == "/login/code":
+                client.post("/login/code", data={"code": next_code()})
             for key in urls:
                 page_url = key.replace("<id>", str(first)).replace("<run>", str(run.id))
                 assert client.get(page_url).status_code == 200, page_url

@@ -1,6 +1,9 @@
 """Synthetic cantons for benchmarks and query-count tests: N municipalities with 16 half-years of reports,
 counts, contracts over 10 % and clawbacks for 5 % of them, written in bulk (issue 8)."""
+import hashlib
+import itertools
 import json
+import threading
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -28,6 +31,21 @@ BATCH = 1000
 def _bulk(model, rows):
     for start in range(0, len(rows), BATCH):
         model.insert_many(rows[start:start + BATCH]).execute()
+
+
+BENCH_CODES = [f"bench{number:05d}" for number in range(1000)]
+_codes = itertools.count()
+_codes_lock = threading.Lock()
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def next_code() -> str:
+    """A one-time code of the synthetic admin and accountant, never the same twice in one process."""
+    with _codes_lock:
+        return BENCH_CODES[next(_codes)]
 
 
 def build(size: int, half_years: int = 16, first_bfs: int = 1000, go_live: date = date(2026, 3, 31)) -> dict:
@@ -67,6 +85,10 @@ def build(size: int, half_years: int = 16, first_bfs: int = 1000, go_live: date 
         admin, _ = User.get_or_create(email="admin@bench.example", defaults={"role": "admin", "name": "Admin"})
         accountant, _ = User.get_or_create(email="konto@bench.example",
                                            defaults={"role": "accountant", "name": "Konto"})
+        # the second factor of the money roles (issue 20): many one-time codes, one per benchmark login
+        User.update(totp_secret="JBSWY3DPEHPK3PXPBENCHMARKBENCH", totp_enabled_at=datetime(2026, 1, 1),
+                    recovery_codes_json=json.dumps([_code_hash(code) for code in BENCH_CODES])
+                    ).where(User.id.in_([admin.id, accountant.id])).execute()
         in_contracts = municipalities[: max(size // 10, 2)]
         for start in range(0, len(in_contracts) - 1, 5):
             group = in_contracts[start:start + 5]
