@@ -2,7 +2,9 @@
 paragraphs, tables, signature. Every PDF of the application is built on it, so they all look alike.
 
 fpdf2's core fonts cannot print the de-CH thousands separator U+2019; the vendored DejaVu Sans can
-(documents/fonts, Bitstream Vera licence).
+(documents/fonts, Bitstream Vera licence). The fonts are subset to Latin, punctuation, currency and arrows
+(`pyftsubset … --unicodes=U+0000-024F,U+02B0-02FF,U+2000-206F,U+20A0-20CF,U+2100-214F,U+2190-21FF,U+2212,
+U+25A0-25FF`): parsing the full font took 0.2 s per document, which a booking of 100 notices pays 100 times.
 """
 from dataclasses import dataclass, field
 from datetime import date
