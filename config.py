@@ -53,9 +53,13 @@ def load_secret_key(instance_path: str, production: bool) -> str:
     return path.read_text().strip()
 
 
+def is_production() -> bool:
+    return os.environ.get("APP_ENV", "development") == "production"
+
+
 def build_config(instance_path: str) -> dict:
     """All settings, read from the environment once."""
-    production = os.environ.get("APP_ENV", "development") == "production"
+    production = is_production()
     default_db = f"sqlite:///{Path(instance_path) / 'start_integration.db'}"
     return {
         "PRODUCTION": production,

@@ -10,6 +10,7 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 
 from auth.policy import can
+from core.numbers import parse_int
 from services import reminders
 from services.errors import DomainError
 
@@ -28,7 +29,7 @@ class DeadlinesView(BaseView):
         today = date.today()
         years = list(range(today.year + 1, reminders.first_year(today) - 1, -1))
         raw = request.args.get("jahr", "")
-        year = int(raw) if raw.isdigit() and int(raw) in years else None
+        year = parse_int(raw, min(years), max(years))  # `²` or 5000 digits: no filter, not a 500
         try:
             groups, problem = reminders.overdue_by_municipality(today, year), None
         except DomainError as exc:

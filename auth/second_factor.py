@@ -7,6 +7,7 @@ both pass); ten recovery codes, each usable once, stored as SHA-256 hashes (they
 import hashlib
 import io
 import json
+import re
 import secrets
 import time
 from datetime import datetime, timezone
@@ -20,6 +21,7 @@ from models import User
 REQUIRED_ROLES = frozenset({"admin", "accountant", "auditor"})  # officers may opt in
 ISSUER = "start.integration SO"
 RECOVERY_CODES = 10
+_SIX_DIGITS = re.compile(r"[0-9]{6}")
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o/1/l/i: codes are typed from paper
 
 
@@ -83,12 +85,15 @@ def _datetime(at: float) -> datetime:
     return datetime.fromtimestamp(at, tz=timezone.utc)
 
 
-def verify_totp(user, code: str, at: float | None = None) -> bool:
-    """A valid code of a step later than the last one used; marks the step used (atomically)."""
+def verify_totp(user, code: str, at: float | None = None, secret: str | None = None) -> bool:
+    """A valid code of a step later than the last one used; marks the step used (atomically).
+
+    `secret` is the one being enrolled (not stored yet); otherwise the user's own."""
     code = _normalise(code)
-    if not user.totp_secret or not (code.isdigit() and len(code) == 6):
+    secret = secret or user.totp_secret
+    if not secret or not _SIX_DIGITS.fullmatch(code):  # ASCII only: `²²²²²²` is not a code
         return False
-    step = _matching_step(user.totp_secret, code, at if at is not None else time.time())
+    step = _matching_step(secret, code, at if at is not None else time.time())
     if step is None:
         return False
     updated = (User.update(totp_last_step=step)

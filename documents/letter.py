@@ -51,6 +51,28 @@ class Table:
     notes: list[str] = field(default_factory=list)
 
 
+CELL_CHUNK = 600  # characters of one table cell per row: an fpdf2 row must fit on one page
+
+
+def _chunks(text: str) -> list[str]:
+    """Long text in pieces of at most CELL_CHUNK characters, cut at spaces where possible."""
+    pieces = []
+    while len(text) > CELL_CHUNK:
+        cut = text.rfind(" ", 0, CELL_CHUNK)
+        cut = cut if cut > CELL_CHUNK // 2 else CELL_CHUNK
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip()
+    return [*pieces, text]
+
+
+def _fitting_rows(rows):
+    """A row with a very long cell (a 5,000-character remark) continues on further rows, nothing is cut off."""
+    for values in rows:
+        parts = [_chunks(str(value)) for value in values]
+        for index in range(max(len(part) for part in parts)):
+            yield [part[index] if index < len(part) else "" for part in parts]
+
+
 class Letter(FPDF):
     """A4 portrait letter; call the building methods in reading order, then `output()` for the bytes."""
 
@@ -134,7 +156,7 @@ class Letter(FPDF):
             header = table.row()
             for text in spec.headers:
                 header.cell(text)
-            for values in spec.rows:
+            for values in _fitting_rows(spec.rows):
                 row = table.row()
                 for text in values:
                     row.cell(text)

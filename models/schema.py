@@ -254,6 +254,9 @@ _V11_COLUMNS = [
 def _v11_up():
     for column, definition in _V11_COLUMNS:
         db.execute_sql(f'ALTER TABLE "user" ADD COLUMN "{column}" {definition}')
+    # sessions opened with the password alone end: the money roles log in again, now with the code
+    db.execute_sql('UPDATE "user" SET session_version = session_version + 1 '
+                   "WHERE role IN ('admin', 'accountant', 'auditor')")
 
 
 def _v11_down():

@@ -22,9 +22,9 @@ from models.user import utcnow
 from .audit import Actor, record, snapshot
 from .errors import DomainError
 from .exports import _Sheet, _workbook
-from .outbox import Attachment, enqueue
+from .outbox import Attachment, enqueue, withdraw
 from .recipients import municipality_addresses
-from .settings import canton_settings
+from .settings import canton_account, canton_settings
 
 FILTER_STATES = {"open": "offen (noch nicht fällig)", "overdue": "überfällig", "paid": "bezahlt",
                  "cancelled": "storniert"}
@@ -135,6 +135,8 @@ def mark_paid(user: User, invoice_id: int, paid_on: date | None, today: date | N
         invoice = Invoice.get_by_id(invoice.id)
         record(Actor.of(user), "pay", invoice, before=before, after=snapshot(invoice),
                reason=f"Zahlung CHF {chf(invoice.amount)} am {date_ch(paid_on)} erfasst (R16)")
+        # a bill not yet mailed is not sent any more: it would ask for money already paid
+        withdraw(Actor.of(user), dedupe_key(invoice), f"Rechnung {invoice.number} bezahlt")
     return invoice
 
 
@@ -161,6 +163,7 @@ def cancel(user: User, invoice_id: int, reason: str, today: date | None = None) 
         invoice = Invoice.get_by_id(invoice.id)
         record(Actor.of(user), "cancel", invoice, before=before, after=snapshot(invoice),
                reason=f"Storniert: {reason}")
+        withdraw(Actor.of(user), dedupe_key(invoice), f"Rechnung {invoice.number} storniert")
     return invoice
 
 
@@ -188,14 +191,15 @@ def document(invoice: Invoice, day: date | None = None) -> InvoiceDocument:
         reason=invoice.clawback.reason,
         debtor=Debtor(name=f"Einwohnergemeinde {debtor.name}", town=debtor.name, street=debtor.street or "",
                       postcode=debtor.postcode or ""),
-        iban=canton_settings()["canton.iban"],
+        iban=canton_account(),
         on_behalf_of=origin.name if origin.id != debtor.id else "",
         payout_date=invoice.run.payout_date)
 
 
 def reference(invoice: Invoice) -> str:
-    """The QR-bill reference (SCOR for a normal IBAN, QRR for a QR-IBAN of the canton)."""
-    return reference_for(invoice.number, canton_settings()["canton.iban"])
+    """The QR-bill reference (SCOR for a normal IBAN, QRR for a QR-IBAN of the canton); empty without one."""
+    iban = canton_settings()["canton.iban"]
+    return reference_for(invoice.number, iban) if iban else ""
 
 
 def qr_bill_of(invoice: Invoice, day: date | None = None):
@@ -270,7 +274,7 @@ def export(user: User, criteria: InvoiceFilter = InvoiceFilter(), day: date | No
     book, formats = _workbook(buffer, f"Rechnungen start.integration, Stand {date_ch(day)}")
     sheet = _Sheet(book, "Rechnungen", EXPORT_HEADERS, [14, 8, 24, 24, 14, 14, 12, 12, 12, 24, 12, 40, 40, 30],
                    formats)
-    total = Decimal("0.00")
+    claimed = Decimal("0.00")
     municipalities = {m.id: m for m in Municipality.select()}
     for invoice in invoices:
         debtor = debtor_of(invoice.municipality, day)
@@ -278,11 +282,16 @@ def export(user: User, criteria: InvoiceFilter = InvoiceFilter(), day: date | No
         sheet.write([invoice.number, debtor.bfs_nr, debtor.name, origin.name if origin.id != debtor.id else None,
                      invoice.amount, invoice.invoice_date, invoice.due_date, INVOICE_STATES[invoice.state_on(day)],
                      invoice.paid_on, users.get(invoice.paid_by_id), invoice.cancelled_on,
-                     invoice.cancelled_reason, invoice.clawback.reason, reference_for(invoice.number, iban)])
-        total += invoice.amount
-    if invoices:
-        sheet.total(0, "Total", {4: total})
-    else:
-        sheet.close_table()
+                     invoice.cancelled_reason, invoice.clawback.reason,
+                     reference_for(invoice.number, iban) if iban else ""])
+        if invoice.status != "cancelled":
+            claimed += invoice.amount
+    sheet.close_table()
+    if invoices:  # a cancelled invoice is no claim: the total leaves it out (SUMIF on the status column)
+        last = sheet.row
+        sheet.sheet.write_string(sheet.row, 0, "Total ohne stornierte", formats["bold"])
+        sheet.sheet.write_formula(sheet.row, 4, f'=SUMIF(H2:H{last},"<>{INVOICE_STATES["cancelled"]}",E2:E{last})',
+                                  formats["total"], float(claimed))
+        sheet.row += 1
     book.close()
     return buffer.getvalue()

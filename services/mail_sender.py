@@ -23,6 +23,7 @@ from email.utils import formataddr, parseaddr
 from pathlib import Path
 
 from flask_mailman import EmailMessage
+from flask_mailman.message import sanitize_address
 from peewee import PostgresqlDatabase
 
 from extensions import mail
@@ -161,6 +162,15 @@ def _mark_refused(message: OutboxMessage, now: datetime, actor: Actor, error: st
     return status
 
 
+def _mark_failed(message: OutboxMessage, now: datetime, actor: Actor, error: str) -> None:
+    """A message that can never be sent as it is (no retry): `failed`, shown on the Postausgang."""
+    error = header_safe(error)[:ERROR_LIMIT]
+    with db.atomic():
+        (OutboxMessage.update(status="failed", last_error=error, claimed_by="")
+         .where((OutboxMessage.id == message.id) & (OutboxMessage.claimed_by == message.claimed_by)).execute())
+        record(actor, "send_failed", message, reason=f"{error} – endgültig fehlgeschlagen")
+
+
 def _write_eml(email: EmailMessage, message: OutboxMessage, settings: MailSettings) -> Path:
     settings.directory.mkdir(parents=True, exist_ok=True)
     path = settings.directory / f"{message.id}-{message.kind}.eml"
@@ -213,7 +223,16 @@ def send_pending(settings: MailSettings, *, limit: int | None = None, worker: st
             message = claim_next(worker, moment)
             if message is None:
                 break
-            email = build_email(message, settings, connection)
+            try:
+                email = build_email(message, settings, connection)
+                if not email.to:
+                    raise ValueError("keine gültige Adresse")
+                for address in [email.from_email, *email.to]:  # what the SMTP backend checks when sending
+                    sanitize_address(address, email.encoding or "utf-8")
+            except (ValueError, TypeError) as exc:
+                _mark_failed(message, moment, actor, f"Nachricht nicht erstellt (Adresse?): {exc}")
+                result.failed += 1
+                continue
             if connection is None:
                 try:
                     path = _write_eml(email, message, settings)

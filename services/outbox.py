@@ -68,3 +68,22 @@ def enqueue(actor: Actor, kind: str, recipients, subject: str, body: str, *, ded
 
 def recipients_of(message: OutboxMessage) -> list[tuple[str, str]]:
     return [tuple(pair) for pair in json.loads(message.recipients_json)]
+
+
+WITHDRAWN = "Zurückgezogen: "
+
+
+def withdraw(actor: Actor, dedupe_key: str, reason: str) -> bool:
+    """Stop a message whose cause no longer holds (e.g. an invoice paid or cancelled) unless it is out already.
+
+    Inside the caller's transaction; the message becomes `failed` with a reason that the Postausgang will not
+    resend. A message being sent right now cannot be stopped (it is shown as such)."""
+    message = OutboxMessage.get_or_none(OutboxMessage.dedupe_key == dedupe_key)
+    if message is None:
+        return False
+    changed = (OutboxMessage.update(status="failed", last_error=WITHDRAWN + reason, claimed_by="")
+               .where((OutboxMessage.id == message.id)
+                      & OutboxMessage.status.in_(["queued", "no_address", "failed"])).execute())
+    if changed:
+        record(actor, "withdraw", message, reason=WITHDRAWN + reason)
+    return bool(changed)

@@ -89,9 +89,10 @@ def _transfers(run: PayoutRun) -> list[Transfer]:
                   .where(RunPayee.run == run.id).order_by(Municipality.bfs_nr))
     frozen = {payee.payee_id: payee for payee in payees}
     problems = []
-    for payee_id, total in sorted(_line_totals(run).items()):
-        payee = frozen.get(payee_id)
-        if total > 0 and (payee is None or payee.amount != total):
+    totals = _line_totals(run)
+    for payee_id in sorted(set(totals) | set(frozen)):  # both ways: a frozen payee without lines pays nothing
+        payee, total = frozen.get(payee_id), totals.get(payee_id, Decimal("0.00"))
+        if max(total, Decimal("0.00")) != max(payee.amount if payee else Decimal("0.00"), Decimal("0.00")):
             problems.append(f"Die Bankdaten des Laufs passen nicht zu seinen Zeilen (Empfänger-Nr. {payee_id}).")
     missing = [f"{payee.name} (BFS {payee.payee.bfs_nr}, CHF {chf(payee.amount)})"
                for payee in payees if payee.amount > 0 and _iban(payee.iban) is None]

@@ -15,7 +15,7 @@ from . import paging
 from .audit import Actor, record
 from .errors import DomainError
 from .mail_sender import STALE_AFTER, is_interrupted
-from .outbox import clean_recipients, recipients_of
+from .outbox import WITHDRAWN, clean_recipients, recipients_of
 from .recipients import current_addresses
 
 FILTERS = {
@@ -113,6 +113,9 @@ def resend(user, message_id: int, now: datetime | None = None, today: date | Non
         state = state_of(message, now)
         if state not in RESENDABLE:
             raise DomainError(f"Diese Nachricht ist «{LABELS[state]}» und kann nicht erneut gesendet werden.")
+        if message.last_error.startswith(WITHDRAWN):  # e.g. the invoice was paid or cancelled meanwhile
+            raise DomainError(f"Diese Nachricht wurde zurückgezogen ({message.last_error[len(WITHDRAWN):]}) und "
+                              "wird nicht mehr gesendet.")
         recipients = recipients_of(message)
         if state == "no_address" and message.municipality_id is not None:
             recipients = clean_recipients(current_addresses(Municipality.get_by_id(message.municipality_id),

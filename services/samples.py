@@ -120,12 +120,15 @@ def request_all(user: User, sample_id: int, today: date | None = None) -> int:
 def _amount(raw) -> Decimal | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
-    try:
-        amount = Decimal(str(raw).strip().replace("’", "").replace("'", ""))
+    text = str(raw).strip().replace("’", "").replace("'", "")
+    try:  # bounded before quantize: `1E+999999` must be a German message, not an InvalidOperation
+        amount = Decimal(text) if len(text) <= 20 else None
+        if amount is not None and (not amount.is_finite() or amount <= 0 or amount >= Decimal("10000000")
+                                   or amount != amount.quantize(Decimal("0.01"))):
+            amount = None
     except ArithmeticError:
         amount = None
-    if amount is None or not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")) \
-            or amount >= Decimal("10000000"):
+    if amount is None:
         raise DomainError("Ungültiger Betrag.", {"amount": [
             "Bitte einen Betrag in CHF über 0 mit höchstens zwei Nachkommastellen angeben."]})
     return amount.quantize(Decimal("0.01"))
@@ -145,15 +148,18 @@ def judge(user: User, item_id: int, outcome: str, amount=None, text: str = "") -
         raise DomainError("Eine Beanstandung braucht eine Begründung.", {"text": ["Bitte begründen."]})
     if len(text) > MAX_TEXT or any(ord(ch) < 32 and ch not in "\r\n\t" for ch in text):
         raise DomainError("Ungültiger Text.", {"text": [f"Höchstens {MAX_TEXT} Zeichen, keine Steuerzeichen."]})
+    item = _item(item_id)
+    before = snapshot(item)
     with db.atomic():
-        item = _item(item_id)
-        if item.proposal in ("accepted", "dismissed"):
+        proposal = "open" if value is not None else None
+        # one conditional UPDATE: a judgement never overwrites a proposal an admin has decided meanwhile
+        updated = (SampleItem.update(outcome=outcome, amount=value, text=text, status="decided", decided_by=user.id,
+                                     decided_at=utcnow(), proposal=proposal)
+                   .where((SampleItem.id == item.id)
+                          & (SampleItem.proposal.is_null() | (SampleItem.proposal == "open"))).execute())
+        if updated != 1:
             raise DomainError("Über den Rückforderungsvorschlag ist entschieden; das Ergebnis bleibt.")
-        before = snapshot(item)
-        item.outcome, item.amount, item.text = outcome, value, text
-        item.status, item.decided_by, item.decided_at = "decided", user.id, utcnow()
-        item.proposal = "open" if value is not None else None
-        item.save()
+        item = _item(item_id)
         record(Actor.of(user), "update", item, before=before, after=snapshot(item),
                reason="Stichprobe beurteilt: " + ("In Ordnung" if outcome == "ok" else "Beanstandung"))
     return item
@@ -171,11 +177,17 @@ def decide_proposal(user: User, item_id: int, accept: bool, reason: str = "", to
         raise DomainError("Bitte begründen, warum der Vorschlag verworfen wird.", {"reason": ["Bitte begründen."]})
     if len(reason) > MAX_TEXT:
         raise DomainError(f"Höchstens {MAX_TEXT} Zeichen.", {"reason": [f"Höchstens {MAX_TEXT} Zeichen."]})
+    item = _item(item_id)
     with db.atomic():
-        item = _item(item_id)
-        if item.proposal != "open":
+        # claim the proposal first with a conditional UPDATE, before any read in the transaction: of two
+        # admins (or a double click) exactly one goes on to the clawback; a plain read-then-save let both
+        # through on PostgreSQL, and a read first makes SQLite's lock upgrade fail (review finding)
+        claimed = (SampleItem.update(proposal="accepted" if accept else "dismissed")
+                   .where((SampleItem.id == item.id) & (SampleItem.proposal == "open")).execute())
+        if claimed != 1:
             raise DomainError("Zu diesem Posten liegt kein offener Rückforderungsvorschlag vor.")
-        before = snapshot(item)
+        item = _item(item_id)
+        before = {**snapshot(item), "proposal": "open"}
         if accept:
             clawback_reason = (f"Stichprobe {item.sample_id} ({item.sample.year}), {item.report.title}: {item.text}"
                                + (f" – {reason}" if reason else ""))

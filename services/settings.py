@@ -2,6 +2,7 @@
 from datetime import date
 
 from auth.policy import require
+from config import is_production
 from core.calendar import is_payout_date
 from models import GO_LIVE, Setting, User, db
 
@@ -56,12 +57,29 @@ def set_go_live(day: date, user: User | None = None, operator: str = "settings")
     return setting
 
 
+ACCOUNT_KEYS = ("canton.iban", "canton.bic")  # where money goes: never a demo default in production
+
+
 def canton_settings() -> dict[str, str]:
-    """The canton's sender, account and letterhead: the stored values over the demo defaults."""
+    """The canton's sender, account and letterhead: the stored values over the demo defaults.
+
+    In production (APP_ENV=production) the account has no default: until `settings set canton.iban/bic`
+    it is empty, and invoices and payment files are refused instead of naming the demo account."""
     values = {key: default for key, (_label, default) in CANTON_SETTINGS.items()}
+    if is_production():
+        values.update({key: "" for key in ACCOUNT_KEYS})
     for setting in Setting.select().where(Setting.key.in_(list(CANTON_SETTINGS))):
         values[setting.key] = setting.value
     return values
+
+
+def canton_account() -> str:
+    """The canton's IBAN, or a German refusal when production has not set it yet."""
+    iban = canton_settings()["canton.iban"]
+    if not iban:
+        raise DomainError("Das Konto des Kantons ist nicht eingerichtet: bitte zuerst "
+                          "«flask --app app settings set canton.iban …» und «… canton.bic …» ausführen.")
+    return iban
 
 
 def set_canton_setting(key: str, value: str, user: User | None = None, operator: str = "settings") -> Setting:

@@ -85,27 +85,23 @@ def end_sessions(user: User) -> None:
 
 # --- second factor (issue 20) ----------------------------------------------------------------------
 
-def begin_enrolment(user: User) -> str:
-    """The secret to enrol with: kept unconfirmed on the user until a code proves the app has it."""
+def confirm_enrolment(user: User, secret: str, code: str) -> list[str]:
+    """Store `secret` and enable the factor once `code` proves the app holds it; returns the ten recovery codes.
+
+    The secret lives only in the enrolling browser's session until then: one who knows only the password and
+    opens the enrolment page learns a secret that is never stored (review finding)."""
     if second_factor.enrolled(user):
         raise DomainError("Der zweite Faktor ist bereits eingerichtet.")
-    if not user.totp_secret:
-        user.totp_secret = second_factor.new_secret()
-        User.update(totp_secret=user.totp_secret).where(User.id == user.id).execute()
-    return user.totp_secret
-
-
-def confirm_enrolment(user: User, code: str) -> list[str]:
-    """Enable the factor when `code` matches the stored secret; returns the ten recovery codes (shown once)."""
-    if second_factor.enrolled(user) or not user.totp_secret:
-        raise DomainError("Bitte die Einrichtung neu beginnen.")
-    if not second_factor.verify_totp(user, code):
+    if not secret or not second_factor.verify_totp(user, code, secret=secret):
         raise DomainError("Der Code stimmt nicht. Bitte den aktuellen 6-stelligen Code der App eingeben.",
                           {"code": ["Der Code stimmt nicht."]})
     codes, hashes = second_factor.new_recovery_codes()
     with db.atomic():
         before = snapshot(user)
-        User.update(totp_enabled_at=utcnow(), recovery_codes_json=hashes).where(User.id == user.id).execute()
+        updated = (User.update(totp_secret=secret, totp_enabled_at=utcnow(), recovery_codes_json=hashes)
+                   .where((User.id == user.id) & User.totp_enabled_at.is_null()).execute())
+        if updated != 1:
+            raise DomainError("Der zweite Faktor ist bereits eingerichtet.")
         fresh = User.get_by_id(user.id)
         record(Actor.of(user), "enable_second_factor", fresh, before=before, after=snapshot(fresh),
                reason="Zweiter Faktor eingerichtet")

@@ -7,7 +7,10 @@ from schwifty.exceptions import SchwiftyException
 
 from core.validity import covers
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# RFC 5322 "dot-atom" local part and a host name: no `;`, `<`, `>`, `,`, quotes or spaces, which a mail
+# library would refuse only when sending (review finding: `a;b@c.d` passed and then stuck in the outbox)
+EMAIL_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                      r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 
 
 def bfs_problem(bfs_nr: int | None) -> str | None:

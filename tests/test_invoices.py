@@ -57,7 +57,10 @@ def test_r16_invoice_open_then_overdue_then_paid_each_step_audited(invoiced):
     assert paid.paid_recorded_at is not None and paid.state_on(date(2027, 1, 1)) == "paid"
     assert invoices.overdue(accountant, date(2026, 5, 10)) == []
     assert invoices.register(accountant, InvoiceFilter(status="paid"), date(2026, 5, 10)) == [paid]
-    assert _steps(invoice) == ["create", "queue", "pay"]
+    # the bill still waiting in the outbox is withdrawn: it would ask for money already paid (review finding)
+    assert _steps(invoice) == ["create", "queue", "pay", "withdraw"]
+    assert OutboxMessage.get(OutboxMessage.dedupe_key == invoices.dedupe_key(invoice)).last_error.startswith(
+        "Zurückgezogen: ")
     entry = AuditEntry.get(AuditEntry.action == "pay")
     assert entry.actor == accountant.email and "08.05.2026" in entry.reason and '"status": "open"' in entry.before
 
@@ -80,7 +83,7 @@ def test_cancel_needs_a_reason_and_is_audited_then_nothing_more(invoiced):
     assert (cancelled.status, cancelled.cancelled_on, cancelled.cancelled_reason, cancelled.cancelled_by_id) == (
         "cancelled", date(2026, 6, 1), "Rückforderung im Beschwerdeverfahren aufgehoben", accountant.id)
     assert cancelled.state_on(date(2026, 12, 1)) == "cancelled"  # never overdue
-    assert _steps(invoice) == ["create", "queue", "cancel"]
+    assert _steps(invoice) == ["create", "queue", "cancel", "withdraw"]
     with pytest.raises(DomainError, match="storniert"):
         invoices.mark_paid(accountant, invoice.id, date(2026, 6, 1), today=date(2026, 6, 2))
     with pytest.raises(DomainError, match="storniert"):
@@ -232,7 +235,12 @@ def test_xlsx_export_reads_back_typed_and_formula_safe(invoiced):
                        "storniert")
     assert row[10] == datetime(2026, 5, 1) and row[11] == '=HYPERLINK("http://x")'
     assert sheet.cell(2, 12).data_type == "s" and sheet.cell(2, 5).number_format == "#,##0.00"
-    assert rows[2][0] == "Total" and sheet.cell(3, 5).value == "=SUM(E2:E2)"
+    # a cancelled invoice is no claim: the total leaves it out (review finding)
+    assert rows[2][0] == "Total ohne stornierte" and sheet.cell(3, 5).value == '=SUMIF(H2:H2,"<>storniert",E2:E2)'
+    from openpyxl.reader.excel import load_workbook as load_values  # noqa: PLC0415
+    cached = load_values(io.BytesIO(invoices.export(invoiced["accountant"], InvoiceFilter(), date(2026, 5, 1))),
+                         data_only=True)["Rechnungen"]
+    assert cached.cell(3, 5).value == 0
     empty = load_workbook(io.BytesIO(invoices.export(invoiced["accountant"], InvoiceFilter(year=2025))))
     assert len(list(empty["Rechnungen"].iter_rows())) == 1
 

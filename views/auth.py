@@ -114,16 +114,26 @@ def second_factor_step():
 
 
 
+def _enrolment_secret(user) -> str:
+    """A new secret per enrolling browser, kept in its session (never stored before a code confirms it)."""
+    pending = session.get("enrolment") or {}
+    if pending.get("user") != user.id or not pending.get("secret"):
+        pending = {"user": user.id, "secret": second_factor.new_secret()}
+        session["enrolment"] = pending
+    return pending["secret"]
+
+
 def _enrolment(user, on_success):
     form = CodeForm()
+    secret = _enrolment_secret(user)
     if form.validate_on_submit():
         try:
-            codes = users.confirm_enrolment(user, form.code.data)
+            codes = users.confirm_enrolment(user, secret, form.code.data)
         except DomainError as exc:
             form.code.errors.append(exc.message)
         else:
+            session.pop("enrolment", None)
             return on_success(codes)
-    secret = users.begin_enrolment(user)
     uri = second_factor.provisioning_uri(user, secret)
     return render_template("auth/enrol.html", form=form, user=user, secret=secret,
                            qr=Markup(second_factor.qr_svg(uri)))  # noqa: S704 - SVG generated here, no user text

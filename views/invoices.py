@@ -26,8 +26,8 @@ def get_invoice_or_404(invoice_id: int) -> Invoice:
 
 def _criteria(form: InvoiceFilterForm) -> tuple[invoices.InvoiceFilter, date]:
     day = form.stichtag.data or date.today()
-    if not form.validate():
-        return invoices.InvoiceFilter(), day
+    if not form.validate():  # a bad filter lists nothing, never everything (review finding)
+        return invoices.InvoiceFilter(municipality_id=-1), day
     municipality_id = None
     if form.gemeinde.data:
         municipality = Municipality.get_or_none(Municipality.bfs_nr == form.gemeinde.data)
@@ -46,7 +46,7 @@ def index():
     criteria, day = _criteria(form)
     rows = invoices.register(current_user, criteria, day)
     return render_template("invoices/list.html", form=form, invoices=rows, day=day, states=INVOICE_STATES,
-                           total=sum((i.amount for i in rows), Decimal("0.00")),
+                           total=sum((i.amount for i in rows if i.status != "cancelled"), Decimal("0.00")),
                            debtors={i.id: invoices.debtor_of(i.municipality, day) for i in rows},
                            title="Rechnungen", query=request.query_string.decode())
 
@@ -57,7 +57,7 @@ def overdue():
     day = date.today()
     rows = invoices.overdue(current_user, day)
     return render_template("invoices/list.html", form=None, invoices=rows, day=day, states=INVOICE_STATES,
-                           total=sum((i.amount for i in rows), Decimal("0.00")),
+                           total=sum((i.amount for i in rows if i.status != "cancelled"), Decimal("0.00")),
                            debtors={i.id: invoices.debtor_of(i.municipality, day) for i in rows},
                            title="Überfällige Rechnungen", query="status=overdue")
 

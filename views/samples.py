@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from auth.guards import permission_required
 from auth.policy import can, municipality_ids
+from core.numbers import parse_int
 from forms.samples import ALL_DISTRICTS, ActionForm, DrawForm, EvidenceForm, JudgeForm, ProposalForm
 from models import (
     ITEM_STATUSES,
@@ -67,13 +68,13 @@ def index():
     elif form.validate():
         try:
             raw_year = (form.year.data or "").strip()
-            year = int(raw_year) if raw_year.isascii() and raw_year.isdigit() else None
+            year = parse_int(raw_year, 2017, 2100)
             if year is None:
                 raise DomainError("Ungültiges Jahr.", {"year": ["Bitte ein Jahr angeben (z. B. 2025)."]})
-            raw = (form.value.data or "").strip()
-            if not raw.isdigit() or not raw.isascii():
+            value = parse_int(form.value.data, 0, 10**6)
+            if value is None:
                 raise DomainError("Ungültiger Umfang.", {"value": ["Bitte eine ganze Zahl angeben."]})
-            sample = samples.draw_sample(current_user, year, method=form.method.data, value=int(raw),
+            sample = samples.draw_sample(current_user, year, method=form.method.data, value=value,
                                          seed=form.seed.data, stratified=form.stratified.data,
                                          district=form.district.data)
         except DomainError as exc:
