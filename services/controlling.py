@@ -278,15 +278,21 @@ def _fill(units: dict, unit_of: dict, municipalities: list, first: int, last: in
             figures.on_time += int(on_time or 0)
             figures.late += int(late_count or 0)
     # R2: a municipality existing in the half-year without a filed report is missing once the deadline passed
+    existing = defaultdict(int)  # (unit, period) -> municipalities existing in it; most exist throughout
+    throughout = defaultdict(int)
     for muni in municipalities:
-        unit = units[unit_of[muni.id]]
+        if (muni.valid_from is None or muni.valid_from <= periods[0].start) and \
+                (muni.valid_to is None or muni.valid_to >= periods[-1].end):
+            throughout[unit_of[muni.id]] += 1
+            continue
         for period in periods:
             if (muni.valid_from is None or muni.valid_from <= period.end) and \
                     (muni.valid_to is None or muni.valid_to >= period.start):
-                unit.halves[period].pending += 1  # turned into missing/pending below, minus what was filed
-    for unit in units.values():
+                existing[(unit_of[muni.id], period)] += 1
+    for unit_key, unit in units.items():
         for period in periods:
             figures = unit.halves[period]
+            figures.pending = throughout[unit_key] + existing[(unit_key, period)]  # minus what was filed, below
             open_count = max(figures.pending - figures.filed, 0)
             figures.pending, figures.missing = (0, open_count) if period.deadline < today else (open_count, 0)
             unit.years[period.year].missing += figures.missing
