@@ -24,9 +24,9 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 def _config(title: str, y_title: str) -> dict:
     return {"title": title, "y_title": y_title, "style": STYLE, "js": [], "width": 800, "height": 400,
-            "legend_at_bottom": True, "legend_at_bottom_columns": 5, "x_label_rotation": 30,
+            "legend_at_bottom": True, "legend_at_bottom_columns": 3, "x_label_rotation": 30,
             "disable_xml_declaration": True, "show_minor_x_labels": True, "print_values": False,
-            "value_formatter": _number, "truncate_legend": 30}
+            "value_formatter": _number, "truncate_legend": 30, "no_data_text": "Keine Daten (alles 0)"}
 
 
 def _number(value) -> str:
@@ -50,10 +50,7 @@ def line(title: str, y_title: str, x_labels: list[str], series: list[tuple[str, 
     """Time series, one line per series (e.g. per district and half-year)."""
     chart = pygal.Line(**_config(title, y_title))
     chart.x_labels = x_labels
-    for name, values in series:
-        chart.add(name, values)
-    if not series:
-        chart.no_data_text = "Keine Daten"
+    _add(chart, series)
     return _svg(chart)
 
 
@@ -61,6 +58,12 @@ def stacked_bar(title: str, y_title: str, x_labels: list[str], series: list[tupl
     """Stacked columns (e.g. payout components per year, punctuality per half-year)."""
     chart = pygal.StackedBar(**_config(title, y_title))
     chart.x_labels = x_labels
-    for name, values in series:
-        chart.add(name, values)
+    _add(chart, series)
     return _svg(chart)
+
+
+def _add(chart, series: list[tuple[str, list]]) -> None:
+    """All zero is drawn as "Keine Daten" rather than an axis of rounded zeros."""
+    if any(value for _name, values in series for value in values):
+        for name, values in series:
+            chart.add(name, values)
