@@ -18,7 +18,8 @@ class SimulationForm(FlaskForm):
 
     jahr = IntegerField("Zieljahr", validators=[InputRequired("Bitte das Zieljahr angeben."),
                                                  NumberRange(YEAR_MIN, YEAR_MAX, YEAR_MESSAGE)])
-    basis = SelectField("Mengenbasis", choices=[SelectChoice(value, label) for value, label in BASES.items()], default="last_two")
+    basis = SelectField("Mengenbasis", choices=[SelectChoice(value, label) for value, label in BASES.items()],
+                        default="last_two")
     basisjahr = IntegerField("Jahr der Mengenbasis", validators=[Optional(), NumberRange(YEAR_MIN, YEAR_MAX,
                                                                                          YEAR_MESSAGE)],
                              description="Nur bei «ein gewähltes Jahr»: beide Halbjahre dieses Jahres.")

@@ -10,9 +10,12 @@ from decimal import Decimal
 
 import pytest
 from conftest import approve
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from test_letter import pdf_text
 
+from core.calendar import HalfYear
 from models import AuditEntry, ForeignPopulation, FormVersion, LedgerEntry, Municipality, Report, SelfDeclaration
 from services import controlling, controlling_exports, payout_runs, simulation
 from services.errors import DomainError
@@ -93,7 +96,6 @@ def test_dashboard_counts_interviews_and_punctuality_per_half_year(scenario):
     """R2, R14: on time, late, missing (deadline passed, nothing filed) per half-year."""
     board = controlling.dashboard("2018", "2019", None, TODAY)
     lebern, olten = board.units
-    from core.calendar import HalfYear
     h2018, h2019 = HalfYear(2018, 2), HalfYear(2019, 2)
     assert lebern.halves[h2018].first_info == 10 and lebern.halves[h2018].interpreter == 2
     assert (lebern.halves[h2018].on_time, lebern.halves[h2018].late) == (0, 1)
@@ -252,3 +254,18 @@ def test_exports_are_typed_and_text_stays_text(scenario):
     cell = book["Jahre"]["A2"]
     assert cell.value == '2601 =HYPERLINK("x")' and cell.data_type == "s"
     assert book["Jahre"]["C2"].data_type == "n"
+
+
+RATE = st.decimals(min_value=0, max_value=10000, places=2, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(rates=st.fixed_dictionaries({kind: RATE for kind in RATES}))
+def test_simulated_total_is_the_volumes_times_the_rates_exactly(scenario, rates):
+    """§4.3.3, R8–R10: basis 2019 has 17 first-information interviews, 5 interpreter assignments and 360
+    residents (31.12.2018); any rates in 0…10’000 give exactly that sum in Decimal, nothing rounded away."""
+    result = simulation.simulate(2020, rates, "year", 2019)
+    expected = (17 * rates["fee_first_info"] + 5 * rates["fee_interpreter_first_info"]
+                + 360 * rates["base_per_foreign_resident"])
+    assert result.simulated_total == expected and isinstance(result.simulated_total, Decimal)
+    assert result.current_total == D("6720.00")
