@@ -18,6 +18,7 @@ from extensions import babel, csrf, limiter, login_manager, mail
 from models import db
 from models.database import DatabaseUnavailable, check_connection, make_database
 from views.auth import bp as auth_bp
+from views.controlling import bp as controlling_bp
 from views.errors import register_error_handlers
 from views.invoices import bp as invoices_bp
 from views.main import bp as main_bp
@@ -111,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(portal_bp)
     app.register_blueprint(invoices_bp)
     app.register_blueprint(samples_bp)
+    app.register_blueprint(controlling_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

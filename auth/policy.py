@@ -75,6 +75,11 @@ RIGHTS: dict[str, dict[str, str]] = {
     "outbox.resend": {ADMIN: ANY},
     # reminders and deadlines (issue 15, R2, R3)
     "deadlines.read": {ADMIN: ANY, AUDITOR: ANY},
+    # controlling (issue 17, §4.3.3, §5.3): the dashboard for the canton and financial control; a
+    # municipality's own series and yearly feedback also for its officers (R12); the simulator writes nothing
+    "controlling.read": {ADMIN: ANY, AUDITOR: ANY},
+    "controlling.municipality": {ADMIN: ANY, AUDITOR: ANY, OFFICER: OWN},
+    "controlling.simulate": {ADMIN: ANY},
 }
 WRITES = frozenset({"admin.write", "import.run", "run.prepare", "run.approve", "run.book", "budget.set",
                     "budget.close", "clawback.add", "decision.add", "settings.go_live", "settings.edit",

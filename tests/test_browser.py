@@ -198,3 +198,32 @@ def test_admin_widgets_work_under_the_strict_csp(page, live_server):
     page.locator("button[data-confirm]").first.click()
     expect(page.get_by_role("cell", name="Egerkingen")).to_be_visible()
     assert not violations, violations
+
+
+def test_controlling_charts_load_under_the_strict_csp(page, live_server, tmp_path):
+    """Issue 17: the SVG charts load as images under the CSP (no inline script anywhere), a table beside each.
+
+    `UPDATE_SCREENSHOTS=1` writes the screenshot for the README to docs/controlling.png."""
+    violations = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    _login(page, live_server, "finanzkontrolle@demo.so.ch")
+    page.get_by_role("link", name="Controlling").click()
+    page.wait_for_url("**/controlling")
+    for chart in ("verlauf", "puenktlichkeit", "komponenten"):
+        image = page.locator(f"#chart-{chart}")
+        expect(image).to_be_visible()
+        image.scroll_into_view_if_needed()
+        page.wait_for_function("id => { const i = document.getElementById(id); return i.complete && "
+                               "i.naturalWidth > 0; }", arg=f"chart-{chart}")
+    expect(page.locator("#table-units-halves")).to_contain_text("Lebern")
+    target = Path(__file__).resolve().parent.parent / "docs" if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
+    target.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(target / "controlling.png"))
+    page.locator("#bezirk").select_option("Lebern")
+    page.get_by_role("button", name="Anzeigen").click()
+    expect(page.get_by_role("heading", name=re.compile("Bezirk Lebern"))).to_be_visible()
+    page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    assert not violations, violations

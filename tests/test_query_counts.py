@@ -14,9 +14,10 @@ PAGES = ["/admin/", "/admin/municipality/", "/admin/report/", "/admin/foreignpop
          "/admin/auditentry/", "/admin/contract/", "/admin/user/", "/admin/officerassignment/", "/admin/decision/",
          "/admin/budget/", "/admin/fristen/", "/admin/selfdeclaration/", "/admin/formversion/", "/admin/tariff/", "/runs", "/pruefung",
          "/budgets/2026", "/runs/<run>", "/runs/<run>/lines", "/runs/<run>/lines?seite=2",
-         "/municipalities/<first>/payouts", "/gemeinden/<first>"]
+         "/municipalities/<first>/payouts", "/gemeinden/<first>",
+         "/controlling", "/controlling?bezirk=Thal", "/gemeinden/<first>/controlling"]  # issue 17: the dashboard
 OFFICER_PAGES = ["/", "/gemeinden/<first>/reporting/2025/2", "/gemeinden/<first>/selbstdeklaration/2026",
-                 "/municipalities/<first>/payouts"]
+                 "/municipalities/<first>/payouts", "/gemeinden/<first>/controlling"]
 
 
 def _measure(app, size, first_bfs):

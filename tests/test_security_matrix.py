@@ -69,6 +69,9 @@ EXPECTED_RIGHTS = {
     "outbox.read": {ADM: ANY, AUD: ANY},
     "outbox.resend": {ADM: ANY},
     "deadlines.read": {ADM: ANY, AUD: ANY},
+    "controlling.read": {ADM: ANY, AUD: ANY},
+    "controlling.municipality": {ADM: ANY, AUD: ANY, OFF: OWN},  # R12: officers their own municipality only
+    "controlling.simulate": {ADM: ANY},  # reads only: nothing is written
 }
 LOGGED_IN = "(every signed-in user)"
 DISABLED = "(switched off for everyone)"
@@ -148,6 +151,15 @@ ENDPOINTS = {
     "samples.officer_items": {"GET": "evidence.upload"},
     "samples.upload": {"POST": "evidence.upload"},  # officers: items of their own municipalities only
     "samples.evidence_file": {"GET": "evidence.read"},  # officers: their own municipalities' evidence only
+    "controlling.dashboard": {"GET": "controlling.read"},
+    "controlling.dashboard_export": {"GET": "controlling.read"},
+    "controlling.dashboard_chart": {"GET": "controlling.read"},
+    "controlling.municipality": {"GET": "controlling.municipality"},  # officers: their own municipality (R12)
+    "controlling.municipality_export": {"GET": "controlling.municipality"},
+    "controlling.municipality_chart": {"GET": "controlling.municipality"},
+    "controlling.feedback_pdf": {"GET": "controlling.municipality"},
+    "controlling.simulation": {"GET": "controlling.simulate"},
+    "controlling.simulation_export": {"GET": "controlling.simulate"},
 }
 
 
@@ -162,7 +174,7 @@ def allowed_roles(action: str) -> set[str]:
 
 # user 2 is the officer: resetting the factor of the logged-in admin (user 1) would end the walk's session
 VALUES = {"municipality_id": "1", "year": "2025", "half": "2", "run_id": "1", "line_id": "1", "filename": "x",
-          "user_id": "2", "invoice_id": "1"}
+          "user_id": "2", "invoice_id": "1", "chart": "verlauf"}
 
 
 def _url(rule) -> str:
