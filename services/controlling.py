@@ -13,17 +13,31 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from peewee import SQL, Case, Cast, NodeList, PostgresqlDatabase, Value, fn
 
+from auth.policy import require
 from core.calendar import HalfYear, periods_between
 from core.formatting import chf, number
 from documents import charts, feedback
-from models import Budget, ForeignPopulation, LedgerEntry, Municipality, PayoutLine, PayoutRun, Report, RunStatus, \
-    Status, db
+from models import (
+    Budget,
+    ForeignPopulation,
+    LedgerEntry,
+    Municipality,
+    PayoutLine,
+    PayoutRun,
+    Report,
+    RunStatus,
+    Status,
+    db,
+)
+from payouts.inputs import (
+    FIRST_INFO_INTERPRETER,
+    FIRST_INFO_INTERVIEWS,
+    INTEGRATION_INTERPRETER,
+    INTEGRATION_INTERVIEWS,
+)
 
 from .errors import DomainError
 from .letters import sender
-from auth.policy import require
-from payouts.inputs import FIRST_INFO_INTERPRETER, FIRST_INFO_INTERVIEWS, INTEGRATION_INTERPRETER, \
-    INTEGRATION_INTERVIEWS
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
