@@ -20,6 +20,7 @@ from models import MoneyField, db
 from services.audit import Actor, record, snapshot
 from services.errors import DomainError
 from services.overview import admin_overview
+from services.tasks import next_tasks
 
 INTEGRITY_MESSAGE = ("Speichern nicht möglich: der Datensatz verletzt eine Regel der Datenbank "
                      "(doppelter Schlüssel oder noch verwendet).")
@@ -55,8 +56,9 @@ class SecureIndexView(AdminIndexView):
 
     @expose("/")
     def index(self):
-
-        return self.render("admin/index.html", overview=admin_overview(date.today()))
+        # the admin's start page (issue 18): its next tasks on top, then the figures
+        return self.render("admin/index.html", overview=admin_overview(date.today()),
+                           tasks=next_tasks(current_user, date.today()), today=date.today())
 
 
 class SecureModelView(ModelView):

@@ -370,7 +370,7 @@ class SelfDeclarationAdmin(ReadOnlyModelView):
 class AuditEntryAdmin(ReadOnlyModelView):
     column_list = ["at", "actor", "action", "model", "record_id", "reason"]
     column_details_list = ["at", "actor", "action", "model", "record_id", "before", "after", "reason"]
-    column_labels = {"at": "Zeit (UTC)", "actor": "Wer", "action": "Aktion", "model": "Objekt",
+    column_labels = {"at": "Zeit", "actor": "Wer", "action": "Aktion", "model": "Objekt",
                      "record_id": "Datensatz", "before": "Vorher", "after": "Nachher",
                      "reason": "Begründung"}
     column_default_sort = ("at", True)

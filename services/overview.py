@@ -9,6 +9,7 @@ from models import (
     AuditEntry,
     Clawback,
     Contract,
+    ContractMember,
     ForeignPopulation,
     FormVersion,
     Municipality,
@@ -65,7 +66,11 @@ def admin_overview(today: date) -> dict:
     ]
     active = {a.municipality_id for a in OfficerAssignment.select(OfficerAssignment.municipality).where(
         OfficerAssignment.covering(today))}
-    without_officer = [m for m in municipalities if m.covers(today) and m.id not in active]
+    # a member of a contract whose lead has an officer is covered by that officer (R12): not a gap
+    covered = {member.municipality_id for member in ContractMember.select(ContractMember.municipality, Contract.lead)
+               .join(Contract).where(ContractMember.covering(today) & Contract.covering(today)
+                                     & Contract.lead.in_(list(active) or [0]))}
+    without_officer = [m for m in municipalities if m.covers(today) and m.id not in active | covered]
     payout = next_payout_date(today)
     base_year = payout.year if payout.month == 3 else payout.year + 1
     reference = date(base_year - 2, 12, 31)

@@ -148,6 +148,7 @@ ENDPOINTS = {
     "samples.officer_items": {"GET": "evidence.upload"},
     "samples.upload": {"POST": "evidence.upload"},  # officers: items of their own municipalities only
     "samples.evidence_file": {"GET": "evidence.read"},  # officers: their own municipalities' evidence only
+    "portal.blank_form": {"GET": "document.read"},  # issue 18: the empty Anhang 2/3, no municipality's data
 }
 
 
@@ -162,7 +163,7 @@ def allowed_roles(action: str) -> set[str]:
 
 # user 2 is the officer: resetting the factor of the logged-in admin (user 1) would end the walk's session
 VALUES = {"municipality_id": "1", "year": "2025", "half": "2", "run_id": "1", "line_id": "1", "filename": "x",
-          "user_id": "2", "invoice_id": "1"}
+          "user_id": "2", "invoice_id": "1", "form_type": "report"}
 
 
 def _url(rule) -> str:
