@@ -97,3 +97,10 @@ def _counted(muni: Municipality, reference: date, counted: set[int], municipalit
         return False
     predecessors = [m for m in municipalities if m.successor_id == muni.id]
     return bool(predecessors) and all(p.id in counted for p in predecessors)
+
+
+def overdue_reports(overview: dict, today: date) -> int:
+    """Reports of the overview's periods whose deadline has passed and that are not filed (R2): missing, draft or
+    returned. Read from the figures already counted, no query."""
+    return sum(p.missing + p.by_status.get(Status.DRAFT, 0) + p.by_status.get(Status.RETURNED, 0)
+               for p in overview["periods"] if p.period.deadline < today)

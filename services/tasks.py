@@ -1,15 +1,15 @@
-"""The next tasks of a user's role, with counts and where to do them (issue 18: "3 Berichte zu prüfen").
+"""The next tasks of a user's role, with counts and where to do them (issue 18: "3 Formulare zu prüfen").
 
 Each task is asked of the policy (`can`), so a role sees only what it may do; a task with nothing to do is
-left out. A constant number of count queries, whatever the data.
+left out. All counts are read in one statement (sub-selects), a run's id only when exactly one is waiting.
 """
 from dataclasses import dataclass, field
 from datetime import date
 
+from peewee import Select, fn
+
 from auth.policy import can, municipality_ids
-from models import Invoice, OutboxMessage, PayoutRun, Report, RunStatus, SampleItem, SelfDeclaration, Status
-from services import reminders
-from services.errors import DomainError
+from models import Invoice, OutboxMessage, PayoutRun, Report, RunStatus, SampleItem, SelfDeclaration, Status, db
 
 
 @dataclass(frozen=True)
@@ -25,66 +25,81 @@ def _n(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def _single_run(status: str) -> tuple[int, dict]:
-    runs = list(PayoutRun.select(PayoutRun.id).where(PayoutRun.status == status).limit(2))
-    return len(runs), ({"run_id": runs[0].id} if len(runs) == 1 else {})
+def _run_target(status: str, count: int) -> tuple[str, dict]:
+    """The run itself when exactly one waits, else the list of runs."""
+    if count == 1:
+        run = PayoutRun.get_or_none(PayoutRun.status == status)
+        if run is not None:
+            return "payouts.run_detail", {"run_id": run.id}
+    return "payouts.runs", {}
 
 
-def next_tasks(user, today: date) -> list[Task]:
-    tasks: list[Task] = []
+def _counts(user, today: date) -> dict[str, int]:
+    queries = {}
     if can(user, "document.review"):
-        count = (Report.select().where(Report.status == Status.SUBMITTED).count()
-                 + SelfDeclaration.select().where(SelfDeclaration.status == Status.SUBMITTED).count())
-        if count:
-            tasks.append(Task(count, _n(count, "Formular zu prüfen", "Formulare zu prüfen"), "portal.queue"))
-    if can(user, "run.prepare"):
-        count, args = _single_run(RunStatus.DRAFT)
-        if count:
-            tasks.append(Task(count, _n(count, "Lauf im Entwurf (prüfen, neu berechnen oder der Buchhaltung übergeben)",
-                                        "Läufe im Entwurf"), "payouts.run_detail" if args else "payouts.runs", args))
-    if can(user, "run.approve"):
-        count, args = _single_run(RunStatus.DRAFT)
-        if count:
-            tasks.append(Task(count, _n(count, "Lauf wartet auf Freigabe", "Läufe warten auf Freigabe"),
-                              "payouts.run_detail" if args else "payouts.runs", args, urgent=True))
+        queries["reports"] = Report.select(fn.COUNT(Report.id)).where(Report.status == Status.SUBMITTED)
+        queries["declarations"] = SelfDeclaration.select(fn.COUNT(SelfDeclaration.id)).where(
+            SelfDeclaration.status == Status.SUBMITTED)
+    if can(user, "run.prepare") or can(user, "run.approve"):
+        queries["draft_runs"] = PayoutRun.select(fn.COUNT(PayoutRun.id)).where(PayoutRun.status == RunStatus.DRAFT)
     if can(user, "run.book"):
-        count, args = _single_run(RunStatus.APPROVED)
-        if count:
-            tasks.append(Task(count, _n(count, "freigegebener Lauf ist noch nicht verbucht",
-                                        "freigegebene Läufe sind noch nicht verbucht"),
-                              "payouts.run_detail" if args else "payouts.runs", args))
+        queries["approved_runs"] = PayoutRun.select(fn.COUNT(PayoutRun.id)).where(
+            PayoutRun.status == RunStatus.APPROVED)
     if can(user, "invoice.pay"):
-        count = (Invoice.select().where((Invoice.status == "open") & (Invoice.due_date < today)).count())
-        if count:
-            tasks.append(Task(count, _n(count, "Rechnung überfällig", "Rechnungen überfällig"), "invoices.overdue",
-                              urgent=True))
-    if can(user, "deadlines.read") and can(user, "admin.write"):
-        try:
-            overdue = sum(1 for item in reminders.open_items(today) if item.deadline < today)
-        except DomainError:  # no go-live yet: nothing is followed up
-            overdue = 0
-        if overdue:
-            tasks.append(Task(overdue, _n(overdue, "Formular überfällig", "Formulare überfällig"), "deadlines.index"))
+        queries["overdue_invoices"] = Invoice.select(fn.COUNT(Invoice.id)).where(
+            (Invoice.status == "open") & (Invoice.due_date < today))
     if can(user, "outbox.resend"):
-        count = OutboxMessage.select().where(OutboxMessage.status.in_(("failed", "no_address"))).count()
-        if count:
-            tasks.append(Task(count, _n(count, "Nachricht nicht zugestellt", "Nachrichten nicht zugestellt"),
-                              "outbox.index", {"status": "failed"}, urgent=True))
+        queries["undelivered"] = OutboxMessage.select(fn.COUNT(OutboxMessage.id)).where(
+            OutboxMessage.status.in_(("failed", "no_address")))
     if can(user, "sample.proposal"):
-        count = SampleItem.select().where(SampleItem.proposal == "open").count()
-        if count:
-            tasks.append(Task(count, _n(count, "Rückforderungsvorschlag zu entscheiden",
-                                        "Rückforderungsvorschläge zu entscheiden"), "samples.proposals"))
+        queries["proposals"] = SampleItem.select(fn.COUNT(SampleItem.id)).where(SampleItem.proposal == "open")
     if can(user, "sample.judge"):
-        count = SampleItem.select().where(SampleItem.status != "decided").count()
-        if count:
-            tasks.append(Task(count, _n(count, "Stichprobenposten zu beurteilen", "Stichprobenposten zu beurteilen"),
-                              "samples.index"))
+        queries["to_judge"] = SampleItem.select(fn.COUNT(SampleItem.id)).where(SampleItem.status != "decided")
     if can(user, "evidence.upload"):
-        own = municipality_ids(user, "evidence.upload", today) or set()
-        count = SampleItem.select().where((SampleItem.status == "requested")
-                                          & SampleItem.municipality.in_(list(own))).count() if own else 0
-        if count:
-            tasks.append(Task(count, _n(count, "Beleganforderung offen", "Beleganforderungen offen"),
-                              "samples.officer_items", urgent=True))
+        own = municipality_ids(user, "evidence.upload", today) or {0}
+        queries["evidence"] = SampleItem.select(fn.COUNT(SampleItem.id)).where(
+            (SampleItem.status == "requested") & SampleItem.municipality.in_(list(own)))
+    if not queries:
+        return {}
+    row = db.execute(Select(columns=list(queries.values()))).fetchone()
+    return dict(zip(queries, row, strict=True))
+
+
+def next_tasks(user, today: date, overdue_reports: int = 0) -> list[Task]:
+    """The role's tasks; `overdue_reports` comes from the admin overview, which has already counted them."""
+    counts = _counts(user, today)
+    tasks: list[Task] = []
+    review = counts.get("reports", 0) + counts.get("declarations", 0)
+    if review:
+        tasks.append(Task(review, _n(review, "Formular zu prüfen", "Formulare zu prüfen"), "portal.queue"))
+    if overdue_reports and can(user, "deadlines.read"):
+        tasks.append(Task(overdue_reports, _n(overdue_reports, "Reporting nach Fristablauf offen",
+                                              "Reportings nach Fristablauf offen"), "deadlines.index"))
+    if draft := counts.get("draft_runs", 0):
+        endpoint, args = _run_target(RunStatus.DRAFT, draft)
+        if can(user, "run.approve"):
+            tasks.append(Task(draft, _n(draft, "Lauf wartet auf Freigabe", "Läufe warten auf Freigabe"),
+                              endpoint, args, urgent=True))
+        else:
+            tasks.append(Task(draft, _n(draft, "Lauf im Entwurf (bei der Buchhaltung zur Freigabe)",
+                                        "Läufe im Entwurf"), endpoint, args))
+    if approved := counts.get("approved_runs", 0):
+        endpoint, args = _run_target(RunStatus.APPROVED, approved)
+        tasks.append(Task(approved, _n(approved, "freigegebener Lauf ist noch nicht verbucht",
+                                       "freigegebene Läufe sind noch nicht verbucht"), endpoint, args))
+    if overdue := counts.get("overdue_invoices", 0):
+        tasks.append(Task(overdue, _n(overdue, "Rechnung überfällig", "Rechnungen überfällig"), "invoices.overdue",
+                          urgent=True))
+    if undelivered := counts.get("undelivered", 0):
+        tasks.append(Task(undelivered, _n(undelivered, "Nachricht nicht zugestellt", "Nachrichten nicht zugestellt"),
+                          "outbox.index", {"status": "failed"}, urgent=True))
+    if proposals := counts.get("proposals", 0):
+        tasks.append(Task(proposals, _n(proposals, "Rückforderungsvorschlag zu entscheiden",
+                                        "Rückforderungsvorschläge zu entscheiden"), "samples.proposals"))
+    if to_judge := counts.get("to_judge", 0):
+        tasks.append(Task(to_judge, _n(to_judge, "Stichprobenposten zu beurteilen", "Stichprobenposten zu beurteilen"),
+                          "samples.index"))
+    if evidence := counts.get("evidence", 0):
+        tasks.append(Task(evidence, _n(evidence, "Beleganforderung offen", "Beleganforderungen offen"),
+                          "samples.officer_items", urgent=True))
     return tasks
