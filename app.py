@@ -19,6 +19,7 @@ from models import db
 from models.labels import label, line_status_label
 from models.database import DatabaseUnavailable, check_connection, make_database
 from views.auth import bp as auth_bp
+from services.run_views import legal_basis
 from views.errors import register_error_handlers
 from views.invoices import bp as invoices_bp
 from views.main import bp as main_bp
@@ -120,6 +121,8 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(formatting.date_ch, "date_ch")
     app.add_template_filter(formatting.number, "number")
     app.add_template_filter(person, "person")
+    app.add_template_filter(formatting.period_label, "period")
+    app.add_template_filter(legal_basis, "legal_basis")
     app.jinja_env.globals.update(label=label, line_status_label=line_status_label)
     app.jinja_env.globals.update(template_helpers())  # can(action, record), on_behalf(): the policy
 

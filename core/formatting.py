@@ -48,3 +48,11 @@ def iban_masked(iban: str | None) -> str:
         return "–"
     hidden = compact[:4] + "*" * (len(compact) - 8) + compact[-4:]
     return " ".join(hidden[i:i + 4] for i in range(0, len(hidden), 4))
+
+
+def period_label(code: str | None) -> str:
+    """A stored period code as people say it (issue 18): "2025-H2" → "2. Halbjahr 2025"; a year stays a year."""
+    if not code:
+        return "–"
+    year, _, half = str(code).partition("-H")
+    return f"{half}. Halbjahr {year}" if half in ("1", "2") and year.isdigit() else str(code)

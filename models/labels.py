@@ -18,7 +18,7 @@ from .user import ROLES
 
 # what an audit entry says was done (services/audit.py `record`)
 AUDIT_ACTIONS = {
-    "create": "erfasst", "update": "geändert", "delete": "gelöscht",
+    "create": "erstellt", "update": "geändert", "delete": "gelöscht",
     "prepare": "Lauf berechnet", "approve": "freigegeben", "book": "verbucht", "export": "Zahlungsdatei erstellt",
     "close": "Jahr abgeschlossen", "pay": "als bezahlt erfasst", "cancel": "storniert",
     "submit": "eingereicht", "accepted": "akzeptiert", "returned": "zurückgewiesen", "draft": "Entwurf",
@@ -41,7 +41,16 @@ MODEL_NAMES = {
     "Reminder": "Erinnerung",
 }
 
+# why a run holds an item back or is blocked (payouts.inputs.Issue.kind)
+ISSUE_KINDS = {
+    "missing_report": "Reporting fehlt", "unreviewed_report": "Reporting noch nicht geprüft",
+    "missing_population": "Ausländerbestand fehlt", "not_eligible": "nicht beitragsberechtigt",
+    "not_payable": "nicht zahlbar", "refused": "Beitrag verweigert", "refused_late": "verspätet, Zahlung verweigert",
+    "closed_year": "Jahr abgeschlossen",
+}
+
 LABELS: dict[str, dict[str, str]] = {
+    "issue_kind": ISSUE_KINDS,
     "status": STATUSES,
     "run_status": RUN_STATUSES,
     "line_status": LINE_STATUSES,
