@@ -14,6 +14,7 @@ from cli import register_cli
 from config import StartupError, build_config, load_secret_key
 from core import formatting
 from core.numbers import DB_INT_MAX
+from core.text import without_rule_ids
 from extensions import babel, csrf, limiter, login_manager, mail
 from models import db
 from models.labels import label, line_status_label
@@ -123,6 +124,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(person, "person")
     app.add_template_filter(formatting.period_label, "period")
     app.add_template_filter(legal_basis, "legal_basis")
+    app.add_template_filter(without_rule_ids, "plain")
     app.jinja_env.globals.update(label=label, line_status_label=line_status_label)
     app.jinja_env.globals.update(template_helpers())  # can(action, record), on_behalf(): the policy
 

@@ -335,7 +335,7 @@ class DecisionAdmin(_Decided):
     column_labels = {"kind": "Entscheid", **MUNICIPALITY_LABEL, "report": "Reporting",
                      "self_declaration": "Selbstdeklaration", "decided_on": "Entschieden am",
                      "reason": "Begründung", "decided_by": "Entschieden von", "created_at": "Erfasst",
-                     "component": "Komponente (§4.7, R17)", "period": "Periode (2026-H1 oder 2026)"}
+                     "component": "Komponente", "period": "Periode (Halbjahr wie 2026-H1 oder Jahr wie 2026)"}
     column_formatters = {**_dates("decided_on"), **_coded("kind", DECISION_KINDS),
                          **_coded("component", CONTRIBUTION_PARTS)}
     column_filters = ["kind", Municipality.bfs_nr, "decided_on"]

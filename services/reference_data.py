@@ -69,7 +69,7 @@ SELF_DECLARATION_FIELDS = [
     for index, (key, label) in enumerate(TASKS, start=1)
     for field in (
         dict(key=key, label=f"Aufgabe {index} (§3.2): {label}", field_type="choice",
-             required=True, choices=FULFILMENT, help="Erfüllungsgrad im Vorjahr"),
+             required=True, choices=FULFILMENT, help="Wie weit die Gemeinde diese Aufgabe im Vorjahr erfüllt hat (Selbsteinschätzung)."),
         dict(key=f"{key}_comment", label=f"Kommentar zu Aufgabe {index}", field_type="textarea",
              required=False, help=""),
     )

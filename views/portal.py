@@ -20,7 +20,7 @@ from forms.runtime import form_class
 from models import Municipality, Report, SelfDeclaration, Status, Submittable
 from services import blank_forms, letters, postausgang, submissions
 from services.errors import DomainError
-from services.portal import document_rows, municipality_overview, officer_overview
+from services.portal import document_rows, municipality_overview, officer_overview, prefill
 from services.tasks import next_tasks
 from views.access import get_municipality_or_404
 
@@ -108,7 +108,8 @@ def _edit(target: Target):
     if request.method == "POST":
         form = form_type()
     else:
-        form = form_type(data=document.values, lock=str(document.version) if target.exists else "")
+        form = form_type(data={**prefill(document, current_user), **document.values},
+                         lock=str(document.version) if target.exists else "")
     if request.method == "POST" and target.exists and parse_int(form.lock.data, 0) is None:
         # A post without the version it was read at would overwrite a newer value (issue 20): refused.
         flash(submissions.STALE, "error")
