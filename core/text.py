@@ -34,8 +34,9 @@ def text_problem(value: str | None, multiline: bool = False, allow_formula_prefi
     return None
 
 
-_RULE_GROUP = re.compile(r"\s*\((?:R\d+(?:[–-]R?\d+)?(?:,\s*)?)+\)")  # " (R4, R14)"
-_RULE_IN_GROUP = re.compile(r",\s*R\d+(?=[,)])")  # "(§4.3.1, R19)" -> "(§4.3.1)"
+_RULE = r"R\d+(?:\s?[a-z]\b)?(?:[–/-]R?\d+)?"  # R4, R12 b, R1–R3, R15/R16
+_RULE_GROUP = re.compile(rf"\s*\((?:{_RULE}(?:,\s*)?)+\)")  # " (R4, R14)"
+_RULE_IN_GROUP = re.compile(rf",\s*{_RULE}(?=[,)])")  # "(§4.3.1, R19)" -> "(§4.3.1)"
 _PARAGRAPH_GROUP = re.compile(r"\s*\(§\s?\d+(?:\.\d+)*\)")  # "Aufgabe 1 (§3.2): …" -> "Aufgabe 1: …"
 _PARAGRAPH = re.compile(r"§\s?(\d+(?:\.\d+)*)")
 
