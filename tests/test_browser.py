@@ -4,11 +4,13 @@ import gc
 import os
 import re
 import threading
+from datetime import date
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
+from models import ForeignPopulation
 from services.demo import DEMO_PASSWORD
 
 try:  # expect() waits for the page; a missing playwright is reported by _require_browser
@@ -310,3 +312,24 @@ def test_journey_auditor_reads_runs_samples_and_the_audit_log(page, live_server)
     _accessible(page)
     _nav(page, "Start")
     expect(page.locator("h1")).to_contain_text("Willkommen")
+
+
+def test_date_picker_is_german_starts_on_monday_and_posts_iso(page, live_server):
+    """Issue 18: the admin's date picker shows Mo … So and 31.12.2010; the server receives 2010-12-31."""
+    _login(page, live_server, "admin@demo.so.ch")
+    page.goto(live_server + "/admin/foreignpopulation/new/")
+    field = page.get_by_label("Stichtag")
+    expect(field).to_have_attribute("placeholder", "TT.MM.JJJJ")
+    field.click()
+    picker = page.locator(".daterangepicker").first
+    expect(picker).to_be_visible()
+    assert picker.locator("thead tr").nth(1).locator("th").first.inner_text().strip() == "Mo"
+    assert picker.locator("select.monthselect").first.get_attribute("aria-label") == "Monat"
+    page.keyboard.press("Escape")
+    field.fill("31.12.2010")
+    page.get_by_label("Ausländerbestand").fill("7777")
+    page.locator("select[name=municipality]").select_option(index=1)
+    page.get_by_role("button", name="Speichern", exact=True).click()
+    expect(page.locator(".alert-success")).to_be_visible()
+    stored = ForeignPopulation.get(ForeignPopulation.count == 7777)  # the server read the ISO date it was sent
+    assert stored.reference_date == date(2010, 12, 31)
