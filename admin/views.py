@@ -372,6 +372,10 @@ class SelfDeclarationAdmin(ReadOnlyModelView):
     column_default_sort = ("year", True)
 
 
+def _by_label(labels: dict) -> list[tuple[str, str]]:
+    return sorted(labels.items(), key=lambda option: option[1])
+
+
 def _audit_when(view, context, model, name):
     return swiss_time(model.at).strftime("%d.%m.%Y %H:%M:%S")
 
@@ -395,14 +399,14 @@ class AuditEntryAdmin(ReadOnlyModelView):
                      "reason": "Begründung"}
     column_default_sort = ("at", True)
     column_searchable_list = ["actor", "reason", "record_id"]
-    column_formatters = {"at": _audit_when, "actor": _audit_who, "action": lambda v, c, m, n: label("audit_action", m.action),
-                         "model": _audit_object}
+    column_formatters = {"at": _audit_when, "actor": _audit_who, "model": _audit_object,
+                         "action": lambda v, c, m, n: label("audit_action", m.action)}
     column_formatters_detail = column_formatters
 
     def __init__(self, model, *args, **kwargs):
         self.column_filters = [
-            peewee_filters.FilterEqual(model.action, "Aktion", options=sorted(AUDIT_ACTIONS.items(), key=lambda o: o[1])),
-            peewee_filters.FilterEqual(model.model, "Objektart", options=sorted(MODEL_NAMES.items(), key=lambda o: o[1])),
+            peewee_filters.FilterEqual(model.action, "Aktion", options=_by_label(AUDIT_ACTIONS)),
+            peewee_filters.FilterEqual(model.model, "Objektart", options=_by_label(MODEL_NAMES)),
             peewee_filters.FilterEqual(model.record_id, "Datensatz-Nr."),
             peewee_filters.FilterLike(model.actor, "Wer (E-Mail)"),
             peewee_filters.FilterGreater(model.at, "Zeit nach"),
