@@ -14,14 +14,18 @@ from cli import register_cli
 from config import StartupError, build_config, load_secret_key
 from core import formatting
 from core.numbers import DB_INT_MAX
+from core.text import without_rule_ids
 from extensions import babel, csrf, limiter, login_manager, mail
 from models import db
+from models.labels import label, line_status_label
 from models.database import DatabaseUnavailable, check_connection, make_database
 from views.auth import bp as auth_bp
+from services.run_views import legal_basis
 from views.controlling import bp as controlling_bp
 from views.errors import register_error_handlers
 from views.invoices import bp as invoices_bp
 from views.main import bp as main_bp
+from views.people import person
 from views.payouts import bp as payouts_bp
 from views.portal import bp as portal_bp
 from views.samples import bp as samples_bp
@@ -119,6 +123,11 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(formatting.chf, "chf")
     app.add_template_filter(formatting.date_ch, "date_ch")
     app.add_template_filter(formatting.number, "number")
+    app.add_template_filter(person, "person")
+    app.add_template_filter(formatting.period_label, "period")
+    app.add_template_filter(legal_basis, "legal_basis")
+    app.add_template_filter(without_rule_ids, "plain")
+    app.jinja_env.globals.update(label=label, line_status_label=line_status_label)
     app.jinja_env.globals.update(template_helpers())  # can(action, record), on_behalf(): the policy
 
 

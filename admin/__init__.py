@@ -48,7 +48,7 @@ def init_admin(app) -> Admin:
     """Mount the admin; views are created per app because Flask-Admin binds them to one app."""
     admin = Admin(app, name="start.integration", url="/admin",
                   theme=Bootstrap4Theme(base_template="admin/master.html"),
-                  index_view=SecureIndexView(name="Übersicht", url="/admin"),
+                  index_view=SecureIndexView(name="Verwaltung", url="/admin"),
                   csp_nonce_generator=lambda: g.csp_nonce)
     for view in (
         MunicipalityAdmin(Municipality, name="Gemeinden", category=MASTER),

@@ -19,7 +19,8 @@ from forms.fields import CHFField, TextRule
 from models import MoneyField, db
 from services.audit import Actor, record, snapshot
 from services.errors import DomainError
-from services.overview import admin_overview
+from services.overview import admin_overview, overdue_reports
+from services.tasks import next_tasks
 
 INTEGRITY_MESSAGE = ("Speichern nicht möglich: der Datensatz verletzt eine Regel der Datenbank "
                      "(doppelter Schlüssel oder noch verwendet).")
@@ -55,8 +56,11 @@ class SecureIndexView(AdminIndexView):
 
     @expose("/")
     def index(self):
-
-        return self.render("admin/index.html", overview=admin_overview(date.today()))
+        # the admin's start page (issue 18): its next tasks on top, then the figures
+        today = date.today()
+        overview = admin_overview(today)
+        return self.render("admin/index.html", overview=overview, today=today,
+                           tasks=next_tasks(current_user, today, overdue_reports(overview, today)))
 
 
 class SecureModelView(ModelView):

@@ -2,6 +2,7 @@
 from datetime import date
 
 from flask import g, url_for
+from flask_admin.contrib.peewee import filters as peewee_filters
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -10,7 +11,7 @@ from wtforms.validators import Optional
 
 from auth import second_factor
 from auth.policy import can
-from core.formatting import chf, date_ch
+from core.formatting import chf, date_ch, swiss_time
 from core.numbers import parse_int
 from models import (
     DECISION_KINDS,
@@ -25,10 +26,14 @@ from models import (
     Municipality,
     User,
 )
+from models.labels import AUDIT_ACTIONS, MODEL_NAMES, label
 from services import masterdata
+from services.audit_view import object_names
 from services.errors import DomainError
 from services.masterdata import CONTRIBUTION_PARTS
 from services.validation import bfs_problem, normalise_iban
+
+from views.people import person
 
 from .base import ReadOnlyModelView, SecureModelView
 from .filters import ActiveInYearFilter, ContractFilter
@@ -330,7 +335,7 @@ class DecisionAdmin(_Decided):
     column_labels = {"kind": "Entscheid", **MUNICIPALITY_LABEL, "report": "Reporting",
                      "self_declaration": "Selbstdeklaration", "decided_on": "Entschieden am",
                      "reason": "Begründung", "decided_by": "Entschieden von", "created_at": "Erfasst",
-                     "component": "Komponente (§4.7, R17)", "period": "Periode (2026-H1 oder 2026)"}
+                     "component": "Komponente", "period": "Periode (Halbjahr wie 2026-H1 oder Jahr wie 2026)"}
     column_formatters = {**_dates("decided_on"), **_coded("kind", DECISION_KINDS),
                          **_coded("component", CONTRIBUTION_PARTS)}
     column_filters = ["kind", Municipality.bfs_nr, "decided_on"]
@@ -367,12 +372,65 @@ class SelfDeclarationAdmin(ReadOnlyModelView):
     column_default_sort = ("year", True)
 
 
+def _by_label(labels: dict) -> list[tuple[str, str]]:
+    return sorted(labels.items(), key=lambda option: option[1])
+
+
+def _audit_when(view, context, model, name):
+    return swiss_time(model.at).strftime("%d.%m.%Y %H:%M:%S")
+
+
+def _audit_who(view, context, model, name):
+    user = model.__rel__.get("user") if model.user_id else None
+    return person(user) if user is not None else model.actor  # a CLI operator ("cli:…") has no user
+
+
+def _audit_object(view, context, model, name):
+    return g.get("audit_names", {}).get(model.id) or label("model", model.model)
+
+
 class AuditEntryAdmin(ReadOnlyModelView):
-    column_list = ["at", "actor", "action", "model", "record_id", "reason"]
+    """Issue 18: times in Swiss time, people by name, German actions and objects, a search."""
+
+    column_list = ["at", "actor", "action", "model", "reason"]
     column_details_list = ["at", "actor", "action", "model", "record_id", "before", "after", "reason"]
-    column_labels = {"at": "Zeit (UTC)", "actor": "Wer", "action": "Aktion", "model": "Objekt",
-                     "record_id": "Datensatz", "before": "Vorher", "after": "Nachher",
+    column_labels = {"at": "Zeit", "actor": "Wer", "action": "Aktion", "model": "Objekt",
+                     "record_id": "Datensatz-Nr.", "before": "Vorher", "after": "Nachher",
                      "reason": "Begründung"}
     column_default_sort = ("at", True)
-    column_filters = ["model", "record_id", "actor", "action", "at"]
-    column_formatters = {"at": lambda v, c, m, n: m.at.strftime("%d.%m.%Y %H:%M:%S")}
+    column_searchable_list = ["actor", "reason", "record_id"]
+    column_formatters = {"at": _audit_when, "actor": _audit_who, "model": _audit_object,
+                         "action": lambda v, c, m, n: label("audit_action", m.action)}
+    column_formatters_detail = column_formatters
+
+    def __init__(self, model, *args, **kwargs):
+        self.column_filters = [
+            peewee_filters.FilterEqual(model.action, "Aktion", options=_by_label(AUDIT_ACTIONS)),
+            peewee_filters.FilterEqual(model.model, "Objektart", options=_by_label(MODEL_NAMES)),
+            peewee_filters.FilterEqual(model.record_id, "Datensatz-Nr."),
+            peewee_filters.FilterLike(model.actor, "Wer (E-Mail)"),
+            peewee_filters.FilterGreater(model.at, "Zeit nach"),
+            peewee_filters.FilterSmaller(model.at, "Zeit vor"),
+        ]
+        super().__init__(model, *args, **kwargs)
+
+    def search_placeholder(self):
+        return "Suchen: Wer (E-Mail), Begründung, Datensatz-Nr."
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        count, rows = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+        if execute:
+            users = {u.id: u for u in User.select().where(User.id.in_([r.user_id for r in rows if r.user_id] or [0]))}
+            for row in rows:
+                if row.user_id in users:
+                    row.__rel__["user"] = users[row.user_id]
+            g.audit_names = object_names(rows)
+        return count, rows
+
+    def get_one(self, id):
+        entry = super().get_one(id)
+        if entry is not None:
+            g.audit_names = object_names([entry])
+            if entry.user_id:
+                entry.__rel__["user"] = User.get_or_none(User.id == entry.user_id)
+        return entry

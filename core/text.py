@@ -4,6 +4,7 @@ A value must not start with a spreadsheet formula character (=, +, -, @) once Un
 (NFKC turns the full-width `＝` into `=`) and invisible characters (zero-width space, BOM, …) are
 ignored; control characters are refused (line breaks only where a field allows several lines).
 """
+import re
 import unicodedata
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -31,3 +32,24 @@ def text_problem(value: str | None, multiline: bool = False, allow_formula_prefi
     if not allow_formula_prefix and visible_start(value) in FORMULA_PREFIXES:
         return f"Der Text darf nicht mit «{visible_start(value)}» beginnen (Formeln sind nicht erlaubt)."
     return None
+
+
+_RULE = r"R\d+(?:\s?[a-z]\b)?(?:[–/-]R?\d+)?"  # R4, R12 b, R1–R3, R15/R16
+_RULE_GROUP = re.compile(rf"\s*\((?:{_RULE}(?:,\s*)?)+\)")  # " (R4, R14)"
+_RULE_IN_GROUP = re.compile(rf",\s*{_RULE}(?=[,)])")  # "(§4.3.1, R19)" -> "(§4.3.1)"
+_PARAGRAPH_GROUP = re.compile(r"\s*\(§\s?\d+(?:\.\d+)*\)")  # "Aufgabe 1 (§3.2): …" -> "Aufgabe 1: …"
+_PARAGRAPH = re.compile(r"§\s?(\d+(?:\.\d+)*)")
+
+
+def without_rule_ids(text: str | None) -> str:
+    """Text for people (issue 18): no internal rule ids (R19) and no bare paragraph numbers; a clause that
+    remains is named as the circular's ("Kreisschreiben Ziff. 3.4.1")."""
+    if not text:
+        return ""
+    text = _RULE_IN_GROUP.sub("", _RULE_GROUP.sub("", text))
+    return _PARAGRAPH.sub(r"Kreisschreiben Ziff. \1", text)
+
+
+def label_text(text: str | None) -> str:
+    """A field label without its clause in brackets (the help names the legal basis)."""
+    return without_rule_ids(_PARAGRAPH_GROUP.sub("", text or ""))

@@ -31,16 +31,16 @@ def render(sender: Sender, data: Confirmation) -> bytes:
     letter.addresses([f"Einwohnergemeinde {data.municipality}", f"BFS-Nr. {data.bfs_nr}"])
     letter.place_and_date(data.issued_at.date())
     letter.subject(f"Bestätigung der Einreichung: {data.title} – {data.municipality}")
-    submitted = f"{date_ch(data.submitted_at)} (UTC)" if data.submitted_at else "–"
+    submitted = f"{date_ch(data.submitted_at)}" if data.submitted_at else "–"
     letter.facts([("Eingereicht am", submitted), ("Eingereicht von", data.submitted_by or "–"),
                   ("Frist", date_ch(data.deadline) + (" – verspätet eingereicht (R14)" if data.late else "")),
                   ("Status", data.status), ("Formular", data.form_version)])
     letter.table(Table(["Angabe", "Wert"], [[label, value] for label, value in data.rows] or [["–", "–"]], [3, 2]))
     if data.history:
         letter.heading("Verlauf")
-        letter.table(Table(["Zeitpunkt (UTC)", "Schritt", "Person", "Begründung"],
+        letter.table(Table(["Zeitpunkt", "Schritt", "Person", "Begründung"],
                            [[date_ch(at), step, who, reason] for at, step, who, reason in data.history],
                            [14, 16, 22, 30]))
-    letter.paragraph(f"Bestätigung erstellt am {date_ch(data.issued_at)} (UTC) aus start.integration, "
+    letter.paragraph(f"Bestätigung erstellt am {date_ch(data.issued_at)} aus start.integration, "
                      f"{sender.name}, {sender.department}.", size=8.5)
     return letter.to_bytes()

@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, StopValidation
 from wtforms.widgets import NumberInput
 
+from core.text import label_text, without_rule_ids
 from models import FormField, FormVersion
 
 from .fields import TextRule
@@ -81,11 +82,15 @@ class Filled(InputRequired):
 
 
 def _required(field: FormField):
-    return [Filled(f"Bitte «{field.label}» ausfüllen.")] if field.required else [Optional()]
+    return [Filled(f"Bitte «{label_text(field.label)}» ausfüllen.")] if field.required else [Optional()]
 
 
 def _field_for(spec: FormField):
-    common = {"label": spec.label, "description": spec.help or ""}
+    # issue 18: people read no rule ids; a help that is only a clause says it is the legal basis
+    description = without_rule_ids(spec.help)
+    if description.startswith("Kreisschreiben"):
+        description = "Rechtsgrundlage: " + description
+    common = {"label": label_text(spec.label), "description": description}
     if spec.field_type == "integer":
         # a count is never negative (R20), also when the admin left the field's minimum empty (issue 20)
         minimum = spec.min_value if spec.min_value is not None else 0

@@ -11,6 +11,8 @@ from decimal import Decimal
 import xlsxwriter
 from peewee import fn
 
+from core.formatting import period_label
+
 from models import (
     ITEM_STATUSES,
     OUTCOMES,
@@ -30,24 +32,22 @@ from models import (
     Tariff,
     db,
 )
+from models.labels import LABELS
 from payouts.base_contributions import yearly_contributions
 from payouts.loader import load_base_inputs
 from payouts.offsets import invoice_due
 
-from .run_views import COLUMN_OF
+from .run_views import COLUMN_OF, legal_basis
 
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
                     "constant_memory": True}
 MONEY = "#,##0.00"
-COMPONENT_LABELS = {
-    "case_first_info": "Fallpauschale EG", "case_integration": "Fallpauschale IG",
-    "interpreter_first_info": "Dolmetschpauschale EG", "interpreter_integration": "Dolmetschpauschale IG",
-    "base_contribution": "Sockelbeitrag", "correction": "Korrektur", "clawback_offset": "Verrechnung Rückforderung",
-}
+COMPONENT_LABELS = LABELS["component"]  # issue 18: the one mapping ("EG" read like Einwohnergemeinde)
 PAYOUT_HEADERS = ["Lauf", "Valuta", "BFS-Nr", "Empfänger", "Kreditor-Nr", "IBAN", "Fallpauschalen",
                   "Dolmetschpauschalen", "Sockelbeitrag", "Korrekturen", "Verrechnung Rückforderungen", "Auszahlung",
                   "Buchungstext"]
-DETAIL_HEADERS = ["BFS-Nr", "Gemeinde", "Empfänger", "Komponente", "Periode", "Anzahl", "Ansatz", "Betrag", "Regel"]
+DETAIL_HEADERS = ["BFS-Nr", "Gemeinde", "Empfänger", "Komponente", "Periode", "Anzahl", "Ansatz", "Betrag",
+                  "Rechtsgrundlage"]
 INVOICE_HEADERS = ["Rechnungsnr", "BFS-Nr", "Gemeinde", "Betrag", "Rechnungsdatum", "Fällig am", "Grund"]
 SUM_COLUMNS = ("case", "interpreter", "base", "correction", "offset")
 
@@ -151,8 +151,8 @@ def payout_list(run: PayoutRun) -> bytes:
     for muni_id, payee_id, component, period, quantity, rate, amount, rule in sorted(
             lines, key=lambda line: (municipalities[line[0]].bfs_nr, line[2], line[3])):
         muni = municipalities[muni_id]
-        details.write([muni.bfs_nr, muni.name, municipalities[payee_id].name, COMPONENT_LABELS[component], period,
-                       quantity, rate, amount, rule])
+        details.write([muni.bfs_nr, muni.name, municipalities[payee_id].name, COMPONENT_LABELS[component],
+                       period_label(period), quantity, rate, amount, legal_basis(rule)])
     details.close_table()
     invoices = _Sheet(book, f"{prefix}Rechnungen", INVOICE_HEADERS, [20, 8, 26, 14, 14, 12, 50], formats)
     if draft:

@@ -9,6 +9,7 @@ from models import (
     AuditEntry,
     Clawback,
     Contract,
+    ContractMember,
     ForeignPopulation,
     FormVersion,
     Municipality,
@@ -65,7 +66,11 @@ def admin_overview(today: date) -> dict:
     ]
     active = {a.municipality_id for a in OfficerAssignment.select(OfficerAssignment.municipality).where(
         OfficerAssignment.covering(today))}
-    without_officer = [m for m in municipalities if m.covers(today) and m.id not in active]
+    # a member of a contract whose lead has an officer is covered by that officer (R12): not a gap
+    covered = {member.municipality_id for member in ContractMember.select(ContractMember.municipality, Contract.lead)
+               .join(Contract).where(ContractMember.covering(today) & Contract.covering(today)
+                                     & Contract.lead.in_(list(active) or [0]))}
+    without_officer = [m for m in municipalities if m.covers(today) and m.id not in active | covered]
     payout = next_payout_date(today)
     base_year = payout.year if payout.month == 3 else payout.year + 1
     reference = date(base_year - 2, 12, 31)
@@ -92,3 +97,10 @@ def _counted(muni: Municipality, reference: date, counted: set[int], municipalit
         return False
     predecessors = [m for m in municipalities if m.successor_id == muni.id]
     return bool(predecessors) and all(p.id in counted for p in predecessors)
+
+
+def overdue_reports(overview: dict, today: date) -> int:
+    """Reports of the overview's periods whose deadline has passed and that are not filed (R2): missing, draft or
+    returned. Read from the figures already counted, no query."""
+    return sum(p.missing + p.by_status.get(Status.DRAFT, 0) + p.by_status.get(Status.RETURNED, 0)
+               for p in overview["periods"] if p.period.deadline < today)

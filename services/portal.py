@@ -4,6 +4,7 @@ from datetime import date
 
 from auth.responsibility import responsible_municipalities
 from core.calendar import HalfYear, periods_between, self_declaration_deadline
+from core.text import label_text
 from models import STATUSES, Contract, ContractMember, Municipality, OfficerAssignment, Report, SelfDeclaration, Status
 
 OPEN = "open"  # no document yet
@@ -124,5 +125,17 @@ def document_rows(document, values: dict) -> list[tuple[str, object]]:
             value = dict(field.choice_pairs()).get(value, value)
         elif isinstance(value, bool):
             value = "Ja" if value else "Nein"
-        rows.append((field.label, "–" if value in (None, "") else value))
+        rows.append((label_text(field.label), "–" if value in (None, "") else value))
     return rows
+
+
+def prefill(document, user) -> dict:
+    """Answers the application already knows for a new document (issue 18): the officer's name in the
+    self-declaration, from the municipality's last declaration or else the signed-in officer."""
+    if document.id is not None or document.kind != "self_declaration":
+        return {}
+    last = (SelfDeclaration.select().where((SelfDeclaration.municipality == document.municipality_id)
+                                           & (SelfDeclaration.year < document.year))
+            .order_by(SelfDeclaration.year.desc()).first())
+    name = (last.values.get("officer_name") if last else None) or (user.name if user.role == "officer" else "")
+    return {"officer_name": name} if name else {}

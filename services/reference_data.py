@@ -64,12 +64,13 @@ TASKS = [
     ("task_reporting", "Information des Kantons über nicht gelingende Integration"),
 ]
 FULFILMENT = "fulfilled|erfüllt\npartly|teilweise erfüllt\nnot|nicht erfüllt"
+FULFILMENT_HELP = "Wie weit die Gemeinde diese Aufgabe im Vorjahr erfüllt hat (Selbsteinschätzung)."
 SELF_DECLARATION_FIELDS = [
     field
     for index, (key, label) in enumerate(TASKS, start=1)
     for field in (
         dict(key=key, label=f"Aufgabe {index} (§3.2): {label}", field_type="choice",
-             required=True, choices=FULFILMENT, help="Erfüllungsgrad im Vorjahr"),
+             required=True, choices=FULFILMENT, help=FULFILMENT_HELP),
         dict(key=f"{key}_comment", label=f"Kommentar zu Aufgabe {index}", field_type="textarea",
              required=False, help=""),
     )

@@ -108,10 +108,10 @@ def compose(letter: _Letter, today: date, signature: str) -> tuple[str, str]:
     where = f" ({names[0]})" if len(names) == 1 else ""
     if letter.stage == DUE:
         subject = f"Erinnerung: {count} fällig bis {date_ch(max(i.deadline for i in items))}{where}"
-        intro = "die Frist der folgenden Formulare läuft bald ab (R2, R3):"
+        intro = "die Frist der folgenden Formulare läuft bald ab:"
     else:
         subject = f"Mahnung: {count} überfällig{where}"
-        intro = "die Frist der folgenden Formulare ist abgelaufen (R2, R3); sie fehlen noch:"
+        intro = "die Frist der folgenden Formulare ist abgelaufen; sie fehlen noch:"
     greeting = f"Guten Tag {letter.officer.name or letter.officer.email}" if letter.officer else "Guten Tag"
     note = ""
     if letter.officer is None:

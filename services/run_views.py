@@ -5,11 +5,13 @@ from decimal import Decimal
 
 from models import FormField, Municipality, PayoutLine, PayoutRun, Report, RunStatus
 
+from . import paging
+
 ZERO = Decimal("0.00")
 # Clause of the circular behind each rule id (DOMAIN.md).
 RULE_CLAUSES = {
     "R6": "§4.3.1–4.3.3", "R8": "§4.3.2", "R9": "§4.3.1", "R10": "§4.3.2", "R12": "§4.2", "R13": "§4.5.2, §3.4",
-    "R14": "§5.2", "R15": "§4.7", "R16": "§4.7", "R26": "Fusionen (DOMAIN.md R26)",
+    "R14": "§5.2", "R15": "§4.7", "R16": "§4.7", "R26": "Gemeindefusionen",
 }
 COLUMNS = [("case", "Fallpauschalen", ("case_first_info", "case_integration")),
            ("interpreter", "Dolmetschpauschalen", ("interpreter_first_info", "interpreter_integration")),
@@ -74,6 +76,12 @@ def report_evidence(report: Report | None) -> list[tuple[str, object]]:
                                                                     if kv[0] in labels else 999)]
 
 
+def legal_basis(rule: str | None) -> str:
+    """The clauses of the circular behind a line's rule ids, as people read them (issue 18: no bare rule ids)."""
+    found = [RULE_CLAUSES[part.strip()] for part in (rule or "").split(",") if part.strip() in RULE_CLAUSES]
+    return "Kreisschreiben " + ", ".join(dict.fromkeys(found)) if found else "Kreisschreiben KRS-GEF-2017-01"
+
+
 def clauses(rule: str) -> list[tuple[str, str]]:
     return [(part.strip(), RULE_CLAUSES.get(part.strip(), "")) for part in rule.split(",")]
 
@@ -88,3 +96,23 @@ def history(municipality: Municipality, statuses=RunStatus.SETTLED):
                    & PayoutRun.status.in_(statuses))
             .order_by(PayoutRun.payout_date.desc(), PayoutLine.component, PayoutLine.period))
 
+
+
+WITHHELD_PER_PAGE = 50
+
+
+def withheld_page(run: PayoutRun, municipalities: dict[int, Municipality], kind: str | None, text: str,
+                  page: int) -> tuple[paging.Page, list[str]]:
+    """Issue 18: the run's withheld items as a paged table, grouped by municipality and reason, filtered by
+    reason and by a part of the municipality's name or BFS number; and the reasons present in the run."""
+    items = run.issues.get("withheld", [])
+    kinds = sorted({item["kind"] for item in items})
+    needle = text.strip().lower()
+
+    def name(item) -> str:
+        muni = municipalities.get(item.get("municipality_id"))
+        return f"{muni.name} {muni.bfs_nr}".lower() if muni else ""
+
+    chosen = [item for item in items if (kind is None or item["kind"] == kind) and needle in name(item)]
+    chosen.sort(key=lambda item: (name(item), item["kind"], item["message"]))
+    return paging.of_list(chosen, page, WITHHELD_PER_PAGE), kinds

@@ -343,9 +343,9 @@ def test_start_page_lists_gaps_before_the_next_payout(client, auth, make_municip
     for year in range(2020, 2030):
         ForeignPopulation.create(municipality=covered, reference_date=date(year, 12, 31), count=10)
     page = client.get("/admin/").get_data(as_text=True)
-    gaps = page.split('id="missing-counts"')[1].split("</p>")[0]
+    gaps = page.split('id="missing-counts"')[1].split("</details>")[0]
     assert missing.name in gaps and covered.name not in gaps
-    without = page.split('id="without-officer"')[1].split("</p>")[0]
+    without = page.split('id="without-officer"')[1].split("</details>")[0]
     assert missing.name in without and covered.name not in without
     assert "Reportings pro Periode" in page and "Frist" in page
 

@@ -104,4 +104,4 @@ def test_r23_auditor_filters_the_log_by_model_and_record(client, auth, make_muni
     run_import("municipalities", "x.csv", b"bfs_nr,name,district\n2601,Solothurn,Solothurn\n", Actor.cli("t"))
     auth.login("auditor")
     page = client.get("/admin/auditentry/").get_data(as_text=True)
-    assert "Objekt" in page and "Datensatz" in page and "Municipality" in page
+    assert "Objekt" in page and "Datensatz" in page and "Gemeinde Solothurn (2601)" in page  # issue 18: by name

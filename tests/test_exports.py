@@ -71,7 +71,8 @@ def test_payout_list_sheets_headers_values_types_and_totals(scenario):
     assert [c.value for c in details[1]] == DETAIL_HEADERS
     detail_rows = list(details.iter_rows(min_row=2, values_only=True))
     assert sum(Decimal(str(r[7])) for r in detail_rows) == Decimal("3340")
-    assert ("Sockelbeitrag", "2024", 1250, 7, 8750, "R10") in [r[3:] for r in detail_rows]
+    assert ("Sockelbeitrag", "2024", 1250, 7, 8750, "Kreisschreiben §4.3.2") in [r[3:] for r in detail_rows]  # R10
+    assert any(r[3] == "Fallpauschale Erstinformationsgespräche" and r[4] == "2. Halbjahr 2023" for r in detail_rows)
     invoices = book["Rechnungen"]
     assert [c.value for c in invoices[1]] == INVOICE_HEADERS
     number, bfs, name, amount, invoice_date, due, reason = next(invoices.iter_rows(min_row=2, values_only=True))

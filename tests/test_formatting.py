@@ -36,7 +36,9 @@ def test_numbers_group_thousands_with_u2019(value, expected):
 
 def test_dates_and_missing_values():
     assert date_ch(date(2024, 12, 31)) == "31.12.2024"
-    assert date_ch(datetime(2026, 3, 31, 13, 7)) == "31.03.2026 13:07"
+    # issue 18: stored UTC, shown in Swiss time (summer +2, winter +1)
+    assert date_ch(datetime(2026, 3, 31, 13, 7)) == "31.03.2026 15:07"
+    assert date_ch(datetime(2026, 12, 31, 23, 30)) == "01.01.2027 00:30"
     assert chf(None) == date_ch(None) == number(None) == "–"
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from test_letter import pdf_text
 
-from core.formatting import chf, iban_masked, number
+from core.formatting import chf, iban_masked, number, swiss_time
 from models import (
     AuditEntry,
     ForeignPopulation,
@@ -285,7 +285,7 @@ def test_r22_confirmation_pdf_of_a_submitted_report_names_date_person_and_values
     text = flat(pdf_text(response.data))
     report = Report.get_by_id(report.id)
     labels = {f.key: f.label for f in report.form_version.fields}
-    assert f"Eingereicht am {report.submitted_at:%d.%m.%Y %H:%M} (UTC)" in text
+    assert f"Eingereicht am {swiss_time(report.submitted_at):%d.%m.%Y %H:%M}" in text  # issue 18: Swiss time
     assert f"Eingereicht von Ida Muster ({officer.email})" in text
     assert f"{flat(labels['first_info_interviews'])} 1234" in text and "Frist 31.01.2026" in text
     assert "Bestätigung der Einreichung: Reporting" in text and "Status Eingereicht" in text

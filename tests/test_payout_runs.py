@@ -179,7 +179,7 @@ def test_r17_budget_surplus_after_the_years_runs(app, make_municipality, make_us
     assert payout_runs.budget_year(2023).used == Decimal("400.00")
     auth.login(user=accountant)
     page = client.get("/budgets/2024").get_data(as_text=True)
-    assert "4’300.00" in page and "R17" in page
+    assert "4’300.00" in page and "Projektkredit" in page and "R17" not in page  # issue 18: no rule ids
 
 
 # --- pages ----------------------------------------------------------------------------------------

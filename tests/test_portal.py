@@ -150,7 +150,7 @@ def test_r19_integration_interviews_need_the_confirmation(client, auth, lead_set
     auth.login(user=lead_setup["officer"])
     data = {**GOOD, "integration_interviews": "2", "action": "submit"}
     page = client.post(_url(lead_setup["lead"]), data=data).get_data(as_text=True)
-    assert "R19" in page and Report.select().count() == 0
+    assert "Bestätigung nötig" in page and "R19" not in page and Report.select().count() == 0  # issue 18: no rule ids
     response = client.post(_url(lead_setup["lead"]), data={**data, "integration_confirmation": "yes"})
     assert response.status_code == 302 and Report.get().values["integration_confirmation"] is True
 
@@ -158,7 +158,8 @@ def test_r19_integration_interviews_need_the_confirmation(client, auth, lead_set
 def test_r20_more_interpreters_than_interviews_need_a_justification(client, auth, lead_setup):
     auth.login(user=lead_setup["officer"])
     data = {**GOOD, "first_info_interpreter": "5", "action": "submit"}
-    assert "R20" in client.post(_url(lead_setup["lead"]), data=data).get_data(as_text=True)
+    page = client.post(_url(lead_setup["lead"]), data=data).get_data(as_text=True)
+    assert "bitte schriftlich" in page and "R20" not in page  # issue 18: no rule ids
     response = client.post(_url(lead_setup["lead"]),
                            data={**data, "interpreter_justification": "Familien mit 2 Sprachen"})
     assert response.status_code == 302

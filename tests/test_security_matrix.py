@@ -160,6 +160,7 @@ ENDPOINTS = {
     "controlling.feedback_pdf": {"GET": "controlling.municipality"},
     "controlling.simulation": {"GET": "controlling.simulate"},
     "controlling.simulation_export": {"GET": "controlling.simulate"},
+    "portal.blank_form": {"GET": "document.read"},  # issue 18: the empty Anhang 2/3, no municipality's data
 }
 
 
@@ -174,7 +175,7 @@ def allowed_roles(action: str) -> set[str]:
 
 # user 2 is the officer: resetting the factor of the logged-in admin (user 1) would end the walk's session
 VALUES = {"municipality_id": "1", "year": "2025", "half": "2", "run_id": "1", "line_id": "1", "filename": "x",
-          "user_id": "2", "invoice_id": "1", "chart": "verlauf"}
+          "user_id": "2", "invoice_id": "1", "chart": "verlauf", "form_type": "report"}
 
 
 def _url(rule) -> str:

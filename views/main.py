@@ -5,6 +5,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from auth.policy import can
+from services.tasks import next_tasks
 from views.portal import render_overview
 
 bp = Blueprint("main", __name__)
@@ -17,7 +18,7 @@ def home():
         return redirect(url_for("admin.index"))
     if can(current_user, "portal.overview"):
         return render_overview()
-    return render_template("main/home.html", today=date.today())
+    return render_template("main/home.html", today=date.today(), tasks=next_tasks(current_user, date.today()))
 
 
 @bp.route("/healthz")

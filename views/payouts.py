@@ -29,6 +29,8 @@ from views.access import get_municipality_or_404
 
 bp = Blueprint("payouts", __name__)
 PAYEES_PER_PAGE = 100
+# actions interrupted by the fresh-login prompt: the run page shows their button again with a note (issue 18)
+RESUMABLE = {"freigeben": "die Freigabe", "zahlungsdatei": "die Zahlungsdatei"}
 
 
 def get_run_or_404(run_id: int) -> PayoutRun:
@@ -69,7 +71,14 @@ def run_detail(run_id):
     municipalities = {m.id: m for m in Municipality.select(Municipality.id, Municipality.bfs_nr, Municipality.name)}
     groups, held = run_views.group_by_payee(run, municipalities)
     payees = paging.of_list(groups, request.args.get("seite", 1, type=int), PAYEES_PER_PAGE)
+    kind = request.args.get("grund") or None
+    text = request.args.get("gemeinde", "")[:100]
+    withheld, withheld_kinds = run_views.withheld_page(run, municipalities, kind, text,
+                                                       request.args.get("zb_seite", 1, type=int))
     return render_template("payouts/run.html", run=run, payees=payees, held=held, columns=run_views.COLUMNS,
+                           withheld=withheld, withheld_kinds=withheld_kinds, kind=kind, text=text,
+                           resume=request.args.get("fortsetzen") if request.args.get("fortsetzen") in RESUMABLE
+                           else None, clauses=run_views.RULE_CLAUSES,
                            total=sum((group.total for group in groups), run_views.ZERO),  # the lines just read
                            issues=run.issues, municipalities=municipalities,
                            statuses=RUN_STATUSES, components=COMPONENTS, line_statuses=LINE_STATUSES,
@@ -127,7 +136,7 @@ def approve(run_id):
     if not login_is_fresh():
         flash(REAUTH_MESSAGE, "warning")
         logout_user()
-        return redirect(url_for("auth.login", next=url_for(".run_detail", run_id=run_id)))
+        return redirect(url_for("auth.login", next=url_for(".run_detail", run_id=run_id, fortsetzen="freigeben")))
     return _act(run_id, payout_runs.approve, "Lauf freigegeben; die Zeilen sind eingefroren.")
 
 
@@ -208,7 +217,7 @@ def run_pain001(run_id):
     if not login_is_fresh():
         flash(REAUTH_MESSAGE, "warning")
         logout_user()
-        return redirect(url_for("auth.login", next=url_for(".run_detail", run_id=run.id)))
+        return redirect(url_for("auth.login", next=url_for(".run_detail", run_id=run.id, fortsetzen="zahlungsdatei")))
     try:
         payment = payment_files.pain001(run.id, current_user)
     except DomainError as exc:

@@ -18,9 +18,10 @@ from core.calendar import HalfYear
 from core.numbers import parse_int
 from forms.runtime import form_class
 from models import Municipality, Report, SelfDeclaration, Status, Submittable
-from services import letters, postausgang, submissions
+from services import blank_forms, letters, postausgang, submissions
 from services.errors import DomainError
-from services.portal import document_rows, municipality_overview, officer_overview
+from services.portal import document_rows, municipality_overview, officer_overview, prefill
+from services.tasks import next_tasks
 from views.access import get_municipality_or_404
 
 bp = Blueprint("portal", __name__)
@@ -107,7 +108,8 @@ def _edit(target: Target):
     if request.method == "POST":
         form = form_type()
     else:
-        form = form_type(data=document.values, lock=str(document.version) if target.exists else "")
+        form = form_type(data={**prefill(document, current_user), **document.values},
+                         lock=str(document.version) if target.exists else "")
     if request.method == "POST" and target.exists and parse_int(form.lock.data, 0) is None:
         # A post without the version it was read at would overwrite a newer value (issue 20): refused.
         flash(submissions.STALE, "error")
@@ -331,7 +333,46 @@ def dispatch(municipality_id):
                            dispatch=postausgang.dispatch_record(current_user, municipality))
 
 
+@bp.route("/formulare/<form_type>/<int:year>.xlsx")
+@permission_required("document.read")
+def blank_form(form_type, year):
+    """Issue 18: the blank Anhang 2 or 3 valid in `year`, to prepare offline."""
+    if not 2017 <= year <= date.today().year + 1:
+        abort(404)
+    try:
+        filename, data = blank_forms.blank_form(form_type, year)
+    except DomainError:
+        abort(404)
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+HOME_FILTERS = {"offen": "offen oder zurückgewiesen", "ueberfaellig": "überfällig", "eingereicht": "eingereicht",
+                "akzeptiert": "akzeptiert"}
+
+
+def _shown(item, year: int | None, state: str | None) -> bool:
+    if year is not None and item.year != year:
+        return False
+    return {None: True, "offen": item.needs_action, "ueberfaellig": item.needs_action and item.late,
+            "eingereicht": item.state == Status.SUBMITTED, "akzeptiert": item.state == Status.ACCEPTED}[state]
+
+
 def render_overview():
-    """The officer's start page (served at /)."""
-    overviews, next_action = officer_overview(current_user, date.today())
-    return render_template("portal/home.html", overviews=overviews, next_action=next_action, today=date.today())
+    """The officer's start page (served at /): open and overdue on top, per municipality by deadline (issue 18)."""
+    today = date.today()
+    overviews, next_action = officer_overview(current_user, today)
+    everything = [i for o in overviews for i in o.reports + o.declarations]
+    years = sorted({i.year for i in everything}, reverse=True)
+    year = request.args.get("jahr", type=int)
+    year = year if year in years else None
+    state = request.args.get("status") if request.args.get("status") in HOME_FILTERS else None
+    groups = [(o, sorted((i for i in o.reports + o.declarations if _shown(i, year, state)),
+                         key=lambda i: (not i.needs_action, (1 if i.needs_action else -1) * i.deadline.toordinal(),
+                                        i.label)))
+              for o in overviews]
+    summary = {"overdue": sum(1 for i in everything if i.needs_action and i.late),
+               "open": sum(1 for i in everything if i.needs_action and not i.late)}
+    return render_template("portal/home.html", overviews=overviews, groups=groups, next_action=next_action,
+                           today=today, summary=summary, years=years, year=year, state=state, filters=HOME_FILTERS,
+                           tasks=next_tasks(current_user, today))
