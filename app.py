@@ -17,16 +17,16 @@ from core.numbers import DB_INT_MAX
 from core.text import without_rule_ids
 from extensions import babel, csrf, limiter, login_manager, mail
 from models import db
-from models.labels import label, line_status_label
 from models.database import DatabaseUnavailable, check_connection, make_database
-from views.auth import bp as auth_bp
+from models.labels import label, line_status_label
 from services.run_views import legal_basis
+from views.auth import bp as auth_bp
 from views.controlling import bp as controlling_bp
 from views.errors import register_error_handlers
 from views.invoices import bp as invoices_bp
 from views.main import bp as main_bp
-from views.people import person
 from views.payouts import bp as payouts_bp
+from views.people import person
 from views.portal import bp as portal_bp
 from views.samples import bp as samples_bp
 

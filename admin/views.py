@@ -32,7 +32,6 @@ from services.audit_view import object_names
 from services.errors import DomainError
 from services.masterdata import CONTRIBUTION_PARTS
 from services.validation import bfs_problem, normalise_iban
-
 from views.people import person
 
 from .base import ReadOnlyModelView, SecureModelView

@@ -12,7 +12,6 @@ import xlsxwriter
 from peewee import fn
 
 from core.formatting import period_label
-
 from models import (
     ITEM_STATUSES,
     OUTCOMES,
