@@ -37,6 +37,7 @@ def text_problem(value: str | None, multiline: bool = False, allow_formula_prefi
 _RULE = r"R\d+(?:\s?[a-z]\b)?(?:[–/-]R?\d+)?"  # R4, R12 b, R1–R3, R15/R16
 _RULE_GROUP = re.compile(rf"\s*\((?:{_RULE}(?:,\s*)?)+\)")  # " (R4, R14)"
 _RULE_IN_GROUP = re.compile(rf",\s*{_RULE}(?=[,)])")  # "(§4.3.1, R19)" -> "(§4.3.1)"
+_RULE_LEAD = re.compile(rf"(?<=\(){_RULE},\s*")  # "(R16, §4.7)" -> "(§4.7)"
 _PARAGRAPH_GROUP = re.compile(r"\s*\(§\s?\d+(?:\.\d+)*\)")  # "Aufgabe 1 (§3.2): …" -> "Aufgabe 1: …"
 _PARAGRAPH = re.compile(r"§\s?(\d+(?:\.\d+)*)")
 
@@ -46,8 +47,15 @@ def without_rule_ids(text: str | None) -> str:
     remains is named as the circular's ("Kreisschreiben Ziff. 3.4.1")."""
     if not text:
         return ""
-    text = _RULE_IN_GROUP.sub("", _RULE_GROUP.sub("", text))
-    return _PARAGRAPH.sub(r"Kreisschreiben Ziff. \1", text)
+    text = _RULE_LEAD.sub("", _RULE_IN_GROUP.sub("", _RULE_GROUP.sub("", text)))
+    return _PARAGRAPH.sub(_clause, text)
+
+
+def _clause(match: re.Match) -> str:
+    # "KRS-GEF-2017/01 §4.3.1/§4.3.2" names the circular already: only the clause becomes words
+    named = "Kreisschreiben" in match.string[max(0, match.start() - 40):match.start()] \
+        or "KRS" in match.string[max(0, match.start() - 40):match.start()]
+    return f"Ziff. {match.group(1)}" if named else f"Kreisschreiben Ziff. {match.group(1)}"
 
 
 def label_text(text: str | None) -> str:

@@ -13,6 +13,8 @@ from pathlib import Path
 from fpdf import FPDF, FontFace
 from fpdf.enums import XPos, YPos
 
+from core.text import without_rule_ids
+
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVu"
 
@@ -68,7 +70,7 @@ def _chunks(text: str) -> list[str]:
 def _fitting_rows(rows):
     """A row with a very long cell (a 5,000-character remark) continues on further rows, nothing is cut off."""
     for values in rows:
-        parts = [_chunks(str(value)) for value in values]
+        parts = [_chunks(without_rule_ids(str(value))) for value in values]
         for index in range(max(len(part) for part in parts)):
             yield [part[index] if index < len(part) else "" for part in parts]
 
@@ -121,18 +123,18 @@ class Letter(FPDF):
 
     def subject(self, text: str) -> None:
         self.set_font(FONT, "B", 12)
-        self.multi_cell(0, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, 6, without_rule_ids(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(3)
 
     def heading(self, text: str) -> None:
         self.ln(2)
         self.set_font(FONT, "B", 10)
-        self.multi_cell(0, 5.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, 5.5, without_rule_ids(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1)
 
     def paragraph(self, text: str, size: float = 10) -> None:
         self.set_font(FONT, "", size)
-        self.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, 5, without_rule_ids(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(2)
 
     def facts(self, pairs: list[tuple[str, str]]) -> None:
@@ -143,7 +145,7 @@ class Letter(FPDF):
             self.set_font(FONT, "B", 10)
             self.cell(width, 5.5, label)
             self.set_font(FONT, "", 10)
-            self.multi_cell(0, 5.5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.multi_cell(0, 5.5, without_rule_ids(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(2)
 
     def table(self, spec: Table) -> None:

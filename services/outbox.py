@@ -8,6 +8,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from core.text import without_rule_ids
 from models import MESSAGE_KINDS, OutboxAttachment, OutboxMessage, db
 
 from .audit import Actor, record
@@ -56,7 +57,8 @@ def enqueue(actor: Actor, kind: str, recipients, subject: str, body: str, *, ded
         clean = clean_recipients(recipients)
         message = OutboxMessage.create(
             kind=kind, dedupe_key=dedupe_key, municipality=municipality,
-            recipients_json=json.dumps(clean, ensure_ascii=False), subject=header_safe(subject), body=body,
+            recipients_json=json.dumps(clean, ensure_ascii=False), subject=header_safe(without_rule_ids(subject)),
+            body=without_rule_ids(body),
             status="queued" if clean else "no_address", last_error="" if clean else "keine Adresse",
             created_by=actor.label, user=user)
         for attachment in attachments:

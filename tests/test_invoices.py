@@ -197,7 +197,7 @@ def test_r26_invoice_of_a_merged_municipality_is_owed_by_its_successor(invoiced,
     fields = _qr_fields(invoice, date(2027, 1, 5))
     assert fields[20:27] == ["S", "Einwohnergemeinde Grenchen-Neu", "Marktplatz 1", "", "2540", "Grenchen-Neu", "CH"]
     text = _pdf_text(invoices.pdf(accountant, invoice.id, date(2027, 1, 5))[1])
-    assert "Einwohnergemeinde Grenchen-Neu" in text and "Forderung gegenüber Grenchen (Rechtsnachfolge, R26)" in text
+    assert "Einwohnergemeinde Grenchen-Neu" in text and "Forderung gegenüber Grenchen (Rechtsnachfolge)" in text
 
 
 def test_approval_queues_the_invoice_pdf_for_the_finance_office_once(invoiced):
