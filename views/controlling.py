@@ -6,13 +6,13 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from auth.guards import permission_required
-from auth.policy import can
 from core.calendar import HalfYear, periods_between
 from forms.controlling import SimulationForm, rate_fields
 from models import TARIFF_KINDS, Municipality
 from services import controlling, controlling_exports
 from services import simulation as simulator
 from services.errors import DomainError
+from views.access import get_municipality_or_404
 
 bp = Blueprint("controlling", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -64,12 +64,7 @@ def dashboard_chart(chart):
 
 def _municipality_or_404(municipality_id: int) -> Municipality:
     """R12: officers only their own municipalities; a foreign one is a 404 that reveals nothing."""
-    if not can(current_user, "controlling.municipality"):
-        abort(403)
-    municipality = Municipality.get_or_none(Municipality.id == municipality_id)
-    if municipality is None or not can(current_user, "controlling.municipality", municipality):
-        abort(404)
-    return municipality
+    return get_municipality_or_404(municipality_id, "controlling.municipality")
 
 
 def _own_series(municipality):
