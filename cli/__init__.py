@@ -1,7 +1,7 @@
 """Thin click wrappers over the services; each docstring is the command's help text."""
 import sys
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -15,14 +15,8 @@ from services import (
     backup,
     decisions,
     exports,
-    letters,
-    mail_sender,
-    outbox,
     payment_files,
     payout_runs,
-    reminders,
-    settings,
-    tabular,
 )
 from services.audit import Actor
 from services.demo import demo_logins, seed_demo
@@ -31,7 +25,12 @@ from services.imports import KINDS, run_import
 from services.reference_data import load_reference_data
 from services.users import create_user, set_password
 
+from .common import amount as _amount
+from .common import day as _day
+from .common import fail as _fail
 from .invoices import invoices_cli
+from .messages import letters_cli, mail_cli, reminders_cli
+from .settings import settings_cli
 
 users_cli = AppGroup("users", help="Benutzer verwalten.")
 payouts_cli = AppGroup("payouts", help="Auszahlungsläufe vorbereiten, freigeben, anzeigen (R4–R17).")
@@ -40,16 +39,6 @@ budgets_cli = AppGroup("budgets", help="Jahreskredite setzen (R17).")
 export_cli = AppGroup("export",
                       help="Exporte für die Buchhaltung (Auszahlungsliste, Anhang 1, Zahlungsdatei pain.001).")
 decisions_cli = AppGroup("decisions", help="Entscheide erfassen (Verweigerung §4.7, Zahlung nach Jahresabschluss R17).")
-letters_cli = AppGroup("letters", help="Briefe des Kantons in den Postausgang stellen (Anhang 1, R25).")
-reminders_cli = AppGroup("reminders", help="Erinnerungen vor und Mahnungen nach den Fristen (R2, R3) an die IB.")
-mail_cli = AppGroup("mail", help="Postausgang zustellen (per Timer/cron), Versandweg anzeigen.")
-settings_cli = AppGroup("settings",
-                        help="Einstellungen des Systems (Go-live, Absender und Konto des Kantons; protokolliert).")
-
-
-def _fail(message: str) -> None:
-    click.echo(f"Fehler: {message}", err=True)
-    sys.exit(1)
 
 
 def _read_password(confirm: bool = True) -> str:
@@ -126,20 +115,6 @@ def import_command(kind, file, dry_run):
     click.echo(result.summary())
     if not result.ok:
         sys.exit(1)
-
-
-def _day(value: str) -> date:
-    try:
-        return tabular.day(value, "Datum")
-    except tabular.CellError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-def _amount(value: str) -> Decimal:
-    try:
-        return Decimal(value.replace("’", "").replace("'", ""))
-    except InvalidOperation:
-        raise click.BadParameter(f"«{value}» ist kein Betrag (z. B. 1200.50).") from None
 
 
 @payouts_cli.command("prepare")
@@ -267,44 +242,6 @@ def budgets_close(year, as_email):
     click.echo(f"Jahr {year} abgeschlossen: Überschuss CHF {chf(budget.surplus)} an den Projektkredit.")
 
 
-@settings_cli.command("go-live")
-@click.argument("payout_date")
-@click.option("--as", "as_email", default=None, help="E-Mail der verantwortlichen Person (Rolle admin)")
-def settings_go_live(payout_date, as_email):
-    """Go-live setzen (einmalig): Halbjahre, deren Auszahlungstermin davor liegt, gelten als abgerechnet."""
-    try:
-        with db.connection_context():
-            user = payout_runs.user_by_email(as_email) if as_email else None
-            setting = settings.set_go_live(_day(payout_date), user)
-    except DomainError as exc:
-        _fail(exc.message)
-    click.echo(f"Go-live per {setting.value}: ab diesem Auszahlungstermin zahlt das System.")
-
-
-@settings_cli.command("show")
-def settings_show():
-    """Die Einstellungen des Kantons (Absender, Konto, Briefkopf) anzeigen."""
-    with db.connection_context():
-        values = settings.canton_settings()
-    for key, (label, _default) in settings.CANTON_SETTINGS.items():
-        click.echo(f"{key:<20} {values[key]}  ({label})")
-
-
-@settings_cli.command("set")
-@click.argument("key")
-@click.argument("value")
-@click.option("--as", "as_email", default=None, help="E-Mail der verantwortlichen Person (Rolle admin)")
-def settings_set(key, value, as_email):
-    """Eine Einstellung des Kantons setzen, z. B. canton.iban (protokolliert)."""
-    try:
-        with db.connection_context():
-            user = payout_runs.user_by_email(as_email) if as_email else None
-            setting = settings.set_canton_setting(key, value, user)
-    except DomainError as exc:
-        _fail(exc.message)
-    click.echo(f"{setting.key} = {setting.value}")
-
-
 @export_cli.command("payouts")
 @click.argument("run_id", type=int)
 @click.option("-o", "output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Ziel .xlsx")
@@ -345,76 +282,6 @@ def export_contributions(year, output):
     with db.connection_context():
         output.write_bytes(exports.contributions(year))
     click.echo(f"{output} geschrieben.")
-
-
-@letters_cli.command("anhang1")
-@click.argument("year", type=int)
-@click.option("--today", default=None, help="Briefdatum und Stichtag der Zuständigkeit (Standard: heute)")
-@click.option("--as", "as_email", default=None, help="E-Mail der verantwortlichen Person (Rolle admin)")
-def letters_anhang1(year, today, as_email):
-    """Anhang 1 «Beiträge an die Einwohnergemeinden für das Jahr» an alle IB und Finanzverwaltungen (R25);
-    ein zweiter Aufruf stellt nichts Neues in den Postausgang."""
-    try:
-        with db.connection_context():
-            user = payout_runs.user_by_email(as_email) if as_email else None
-            result = letters.send_anhang1(year, _day(today) if today else date.today(), user)
-    except DomainError as exc:
-        _fail(exc.message)
-    click.echo(result.summary(year))
-
-
-@mail_cli.command("send")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="höchstens so viele Nachrichten")
-@with_appcontext
-def mail_send(limit):
-    """Fällige Nachrichten des Postausgangs zustellen; mehrere gleichzeitige Aufrufe senden nichts doppelt."""
-    settings_ = mail_sender.MailSettings.from_config(current_app.config)
-    with db.connection_context():
-        result = mail_sender.send_pending(settings_, limit=limit)
-        interrupted = mail_sender.interrupted_count()
-    click.echo(settings_.describe())
-    click.echo(result.summary())
-    if interrupted:
-        click.echo(f"Achtung: {interrupted} Nachricht(en) «Versand unterbrochen – bitte prüfen» im Postausgang.")
-    if result.stopped:
-        sys.exit(2)  # the timer's log shows the run as failed while the server is unreachable
-
-
-@mail_cli.command("info")
-@with_appcontext
-def mail_info():
-    """Zeigt, wohin E-Mails gehen (SMTP-Server oder .eml-Dateien)."""
-    click.echo(mail_sender.MailSettings.from_config(current_app.config).describe())
-
-
-@reminders_cli.command("send")
-@click.option("--today", "today", default=None, help="Stichtag (TT.MM.JJJJ oder JJJJ-MM-TT; Standard: heute)")
-def reminders_send(today):
-    """Erinnerungen (vor der Frist, REMINDER_DAYS_BEFORE Tage) und Mahnungen (danach) in den Postausgang stellen.
-
-    Eine Nachricht pro IB und Stufe mit allen noch nicht erinnerten offenen Formularen ihrer Gemeinden;
-    jedes Formular erhält jede Stufe höchstens einmal, ein zweiter Lauf am selben Tag stellt nichts Neues ein.
-    """
-    day = _day(today) if today else date.today()
-    try:
-        with db.connection_context():
-            result = reminders.send(Actor.cli("reminders"), day, current_app.config["REMINDER_DAYS_BEFORE"])
-            lines = [f"  {m.subject} → {', '.join(a for _n, a in outbox.recipients_of(m)) or 'keine Adresse'}"
-                     for m in result.messages]
-    except DomainError as exc:
-        _fail(exc.message)
-    if not result.messages:
-        click.echo(f"Stichtag {day:%d.%m.%Y}: nichts Neues – jedes fällige Formular wurde bereits erinnert.")
-    else:
-        click.echo(f"Stichtag {day:%d.%m.%Y}: {len(result.messages)} Nachricht(en) mit {result.reminded} "
-                   "Erinnerung(en) in den Postausgang gestellt:")
-        click.echo("\n".join(lines))
-    if result.postponed:
-        click.echo(f"{result.postponed} Formular(e) folgen morgen: die heutige Nachricht an dieselbe Person "
-                   "ist bereits eingestellt.")
-    if result.without_officer:
-        click.echo("Ohne zuständige Person (an die Korrespondenzperson oder «keine Adresse»): "
-                   + ", ".join(str(m) for m in result.without_officer))
 
 
 @click.command("backup")

@@ -1,5 +1,4 @@
 """`flask --app app invoices …`: the invoice register from the command line (issue 16), thin over services.invoices."""
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -11,21 +10,14 @@ from models import INVOICE_STATES, Invoice, Municipality, db
 from services import invoices, payout_runs
 from services.errors import DomainError
 
+from .common import day
+from .common import fail as _fail
+
 invoices_cli = AppGroup("invoices", help="Rechnungen (R16, §4.7): auflisten, bezahlt, storniert, senden, Export.")
 
 
-def _fail(message: str) -> None:
-    click.echo(f"Fehler: {message}", err=True)
-    sys.exit(1)
-
-
 def _day(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value) if "-" in value else date(*reversed([int(p) for p in value.split(".")]))
-    except ValueError:
-        _fail(f"Ungültiges Datum «{value}»: JJJJ-MM-TT oder TT.MM.JJJJ.")
+    return day(value) if value else None
 
 
 def _invoice_id(number: str) -> int:
