@@ -24,19 +24,14 @@ from .base import SecureIndexView
 from .deadlines import DeadlinesView
 from .imports import ImportView
 from .outbox import OutboxView
+from .records import AuditEntryAdmin, BudgetAdmin, ClawbackAdmin, DecisionAdmin, ReportAdmin, SelfDeclarationAdmin
 from .views import (
-    AuditEntryAdmin,
-    BudgetAdmin,
-    ClawbackAdmin,
     ContractAdmin,
     CorrespondentAdmin,
-    DecisionAdmin,
     ForeignPopulationAdmin,
     FormVersionAdmin,
     MunicipalityAdmin,
     OfficerAssignmentAdmin,
-    ReportAdmin,
-    SelfDeclarationAdmin,
     TariffAdmin,
     UserAdmin,
 )

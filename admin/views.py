@@ -1,8 +1,6 @@
 """Declarative admin views; the rules themselves live in services.masterdata and services.validation."""
-from datetime import date
 
 from flask import g, url_for
-from flask_admin.contrib.peewee import filters as peewee_filters
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -11,42 +9,36 @@ from wtforms.validators import Optional
 
 from auth import second_factor
 from auth.policy import can
-from core.formatting import chf, date_ch, swiss_time
+from core.formatting import chf, date_ch
 from core.numbers import parse_int
 from models import (
-    DECISION_KINDS,
     FIELD_TYPES,
     FORM_TYPES,
     PAYEES,
     ROLES,
-    STATUSES,
     TARIFF_KINDS,
     ContractMember,
     FormField,
     Municipality,
     User,
 )
-from models.labels import AUDIT_ACTIONS, MODEL_NAMES, label
 from services import masterdata
-from services.audit_view import object_names
 from services.errors import DomainError
-from services.masterdata import CONTRIBUTION_PARTS
 from services.validation import bfs_problem, normalise_iban
-from views.people import person
 
-from .base import ReadOnlyModelView, SecureModelView
+from .base import SecureModelView
 from .filters import ActiveInYearFilter, ContractFilter
 
 
-def _dates(*names):
+def date_columns(*names):
     return {name: (lambda v, c, m, n: date_ch(getattr(m, n))) for name in names}
 
 
-def _money(*names):
+def money_columns(*names):
     return {name: (lambda v, c, m, n: chf(getattr(m, n))) for name in names}
 
 
-def _coded(name, labels):
+def coded_column(name, labels):
     return {name: (lambda v, c, m, n: labels.get(getattr(m, n), getattr(m, n)))}
 
 
@@ -92,7 +84,7 @@ class MunicipalityAdmin(SecureModelView):
     column_searchable_list = ["name", "district"]
     column_filters = ["district", ActiveInYearFilter(Municipality), ContractFilter(Municipality.id),
                       "valid_to"]
-    column_formatters = {**_dates("valid_from", "valid_to", "organisation_settled_on"),
+    column_formatters = {**date_columns("valid_from", "valid_to", "organisation_settled_on"),
                          "name": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
                              url_for("portal.municipality", municipality_id=m.id), m.name)}
     form_columns = ["bfs_nr", "name", "district", "valid_from", "valid_to", "successor",
@@ -146,7 +138,7 @@ class UserAdmin(SecureModelView):
                      "totp_enabled_at": "Zweiter Faktor"}
     column_searchable_list = ["email", "name"]
     column_filters = ["role", "active"]
-    column_formatters = {**_coded("role", ROLES), "created_at": lambda v, c, m, n: date_ch(m.created_at),
+    column_formatters = {**coded_column("role", ROLES), "created_at": lambda v, c, m, n: date_ch(m.created_at),
                          "totp_enabled_at": _second_factor}
     form_columns = ["email", "name", "role", "active"]
     form_select_choices = {"role": list(ROLES.items())}
@@ -171,7 +163,7 @@ class UserAdmin(SecureModelView):
 class OfficerAssignmentAdmin(SecureModelView):
     column_list = ["user", "municipality", "valid_from", "valid_to"]
     column_labels = {"user": "Integrationsbeauftragte/r", **MUNICIPALITY_LABEL, **VALIDITY_LABELS}
-    column_formatters = _dates("valid_from", "valid_to")
+    column_formatters = date_columns("valid_from", "valid_to")
     form_columns = ["user", "municipality", "valid_from", "valid_to"]
     picker_queries = {"user": lambda: User.select().where(User.role == "officer").order_by(User.email)}
 
@@ -190,7 +182,7 @@ class CorrespondentAdmin(SecureModelView):
     column_labels = {**MUNICIPALITY_LABEL, "name": "Name", "function": "Funktion", "email": "E-Mail",
                      "phone": "Telefon", **VALIDITY_LABELS}
     column_searchable_list = ["name", "email"]
-    column_formatters = _dates("valid_from", "valid_to")
+    column_formatters = date_columns("valid_from", "valid_to")
     form_columns = ["municipality", "name", "function", "email", "phone", "valid_from", "valid_to"]
     deletable = False  # the history stays: a contact is ended with «Gültig bis», never deleted
     formula_prefix_allowed = ("phone",)  # +41 …: the phone rule allows digits and separators only
@@ -213,7 +205,7 @@ class ContractAdmin(SecureModelView):
     column_labels = {"reference": "Referenz", "lead": "Leitgemeinde", "payee": "Zahlungsempfänger",
                      **VALIDITY_LABELS, "members": "Mitglieder"}
     column_searchable_list = ["reference"]
-    column_formatters = {**_dates("valid_from", "valid_to"), **_coded("payee", PAYEES)}
+    column_formatters = {**date_columns("valid_from", "valid_to"), **coded_column("payee", PAYEES)}
     form_columns = ["reference", "lead", "payee", "valid_from", "valid_to"]
     form_select_choices = {"payee": list(PAYEES.items())}
     audit_related = ("members",)
@@ -232,8 +224,8 @@ class TariffAdmin(SecureModelView):
     column_list = ["kind", "amount", "valid_from", "valid_to", "reference"]
     column_labels = {"kind": "Tarif", "amount": "Betrag (CHF)", **VALIDITY_LABELS,
                      "reference": "Rechtsgrundlage"}
-    column_formatters = {**_dates("valid_from", "valid_to"), **_coded("kind", TARIFF_KINDS),
-                         **_money("amount")}
+    column_formatters = {**date_columns("valid_from", "valid_to"), **coded_column("kind", TARIFF_KINDS),
+                         **money_columns("amount")}
     column_default_sort = "valid_from"
     column_filters = ["kind"]
     form_columns = ["kind", "amount", "valid_from", "valid_to", "reference"]
@@ -249,7 +241,7 @@ class ForeignPopulationAdmin(SecureModelView):
     column_list = ["municipality", "reference_date", "count", "source"]
     column_labels = {**MUNICIPALITY_LABEL, "reference_date": "Stichtag", "count": "Ausländerbestand",
                      "source": "Quelle"}
-    column_formatters = _dates("reference_date")
+    column_formatters = date_columns("reference_date")
     column_filters = ["reference_date", Municipality.bfs_nr, Municipality.district]
     form_columns = ["municipality", "reference_date", "count", "source"]
 
@@ -261,7 +253,7 @@ class FormVersionAdmin(SecureModelView):
     column_list = ["form_type", "name", "valid_from", "valid_to", "reference"]
     column_labels = {"form_type": "Formular", "name": "Bezeichnung", **VALIDITY_LABELS,
                      "reference": "Grundlage", "fields": "Felder"}
-    column_formatters = {**_dates("valid_from", "valid_to"), **_coded("form_type", FORM_TYPES)}
+    column_formatters = {**date_columns("valid_from", "valid_to"), **coded_column("form_type", FORM_TYPES)}
     column_filters = ["form_type"]
     form_columns = ["form_type", "name", "valid_from", "valid_to", "reference"]
     form_select_choices = {"form_type": list(FORM_TYPES.items())}
@@ -285,151 +277,3 @@ class FormVersionAdmin(SecureModelView):
                 raise DomainError(f"Feld {field.key}: unbekannter Feldtyp «{field.field_type}» "
                                   f"(erlaubt: {', '.join(FIELD_TYPES)}).")
         masterdata.check_form_version(model, before, after)
-
-
-class BudgetAdmin(SecureModelView):
-    column_list = ["year", "credit"]
-    column_labels = {"year": "Jahr", "credit": "Kredit (CHF)"}
-    column_formatters = _money("credit")
-    column_default_sort = ("year", True)
-    form_columns = ["year", "credit"]
-
-    def check(self, model, before, after):
-        if before is not None and model.closed_at is not None:
-            raise DomainError(f"Das Jahr {model.year} ist abgeschlossen; sein Kredit wird nicht mehr geändert (R17).",
-                              {"credit": ["Jahr abgeschlossen."]})
-        masterdata.check_budget(model.credit)
-
-    def on_model_delete(self, model):
-        if model.closed_at is not None:
-            raise DomainError(f"Das Jahr {model.year} ist abgeschlossen; sein Budget wird nicht gelöscht (R17).")
-
-
-class _Decided(SecureModelView):
-    """Decisions and clawbacks record who decided; the form never asks for it."""
-
-    def on_model_change(self, form, model, is_created):
-        if is_created:
-            model.decided_by = current_user.id
-        model.decided_on = model.decided_on or date.today()
-
-
-class ClawbackAdmin(_Decided):
-    column_list = ["municipality", "amount", "decided_on", "reason", "source_report"]
-    column_labels = {**MUNICIPALITY_LABEL, "amount": "Betrag (CHF)", "decided_on": "Entschieden am",
-                     "reason": "Begründung", "source_report": "Betroffenes Reporting",
-                     "decided_by": "Entschieden von", "created_at": "Erfasst"}
-    column_formatters = {**_dates("decided_on"), **_money("amount")}
-    column_filters = [Municipality.bfs_nr, "decided_on"]
-    column_searchable_list = ["reason"]
-    form_columns = ["municipality", "amount", "decided_on", "reason", "source_report"]
-    form_overrides = {"reason": TextAreaField}
-
-    def check(self, model, before, after):
-        masterdata.check_clawback(model, existing=before is not None)
-
-
-class DecisionAdmin(_Decided):
-    column_list = ["kind", "municipality", "component", "period", "report", "decided_on", "reason"]
-    column_labels = {"kind": "Entscheid", **MUNICIPALITY_LABEL, "report": "Reporting",
-                     "self_declaration": "Selbstdeklaration", "decided_on": "Entschieden am",
-                     "reason": "Begründung", "decided_by": "Entschieden von", "created_at": "Erfasst",
-                     "component": "Komponente", "period": "Periode (Halbjahr wie 2026-H1 oder Jahr wie 2026)"}
-    column_formatters = {**_dates("decided_on"), **_coded("kind", DECISION_KINDS),
-                         **_coded("component", CONTRIBUTION_PARTS)}
-    column_filters = ["kind", Municipality.bfs_nr, "decided_on"]
-    form_columns = ["kind", "municipality", "component", "period", "report", "self_declaration", "decided_on",
-                    "reason"]
-    form_select_choices = {"kind": list(DECISION_KINDS.items()),
-                           "component": [("", "–"), *CONTRIBUTION_PARTS.items()]}
-    form_overrides = {"reason": TextAreaField}
-
-    def check(self, model, before, after):
-        masterdata.check_decision(model)
-
-
-class ReportAdmin(ReadOnlyModelView):
-    """Read-only list for the cantonal team and financial control; review happens in the portal."""
-
-    column_list = ["municipality", "year", "half", "status", "late", "submitted_at", "form_version"]
-    column_labels = {**MUNICIPALITY_LABEL, "year": "Jahr", "half": "Halbjahr", "status": "Status",
-                     "late": "Verspätet", "submitted_at": "Eingereicht", "form_version": "Formularversion",
-                     "values_json": "Werte", "submitted_by": "Eingereicht von", "is_demo": "Demo",
-                     "version": "Version"}
-    column_formatters = {**_coded("status", STATUSES), "submitted_at": lambda v, c, m, n: date_ch(m.submitted_at)}
-    column_filters = ["year", "half", "status", "late", Municipality.bfs_nr]
-    column_default_sort = ("year", True)
-
-
-class SelfDeclarationAdmin(ReadOnlyModelView):
-    column_list = ["municipality", "year", "status", "late", "submitted_at"]
-    column_labels = {**MUNICIPALITY_LABEL, "year": "Jahr", "status": "Status", "late": "Verspätet",
-                     "submitted_at": "Eingereicht", "values_json": "Antworten", "form_version": "Formularversion",
-                     "submitted_by": "Eingereicht von", "is_demo": "Demo", "version": "Version"}
-    column_formatters = {**_coded("status", STATUSES), "submitted_at": lambda v, c, m, n: date_ch(m.submitted_at)}
-    column_filters = ["year", "status", "late", Municipality.bfs_nr]
-    column_default_sort = ("year", True)
-
-
-def _by_label(labels: dict) -> list[tuple[str, str]]:
-    return sorted(labels.items(), key=lambda option: option[1])
-
-
-def _audit_when(view, context, model, name):
-    return swiss_time(model.at).strftime("%d.%m.%Y %H:%M:%S")
-
-
-def _audit_who(view, context, model, name):
-    user = model.__rel__.get("user") if model.user_id else None
-    return person(user) if user is not None else model.actor  # a CLI operator ("cli:…") has no user
-
-
-def _audit_object(view, context, model, name):
-    return g.get("audit_names", {}).get(model.id) or label("model", model.model)
-
-
-class AuditEntryAdmin(ReadOnlyModelView):
-    """Issue 18: times in Swiss time, people by name, German actions and objects, a search."""
-
-    column_list = ["at", "actor", "action", "model", "reason"]
-    column_details_list = ["at", "actor", "action", "model", "record_id", "before", "after", "reason"]
-    column_labels = {"at": "Zeit", "actor": "Wer", "action": "Aktion", "model": "Objekt",
-                     "record_id": "Datensatz-Nr.", "before": "Vorher", "after": "Nachher",
-                     "reason": "Begründung"}
-    column_default_sort = ("at", True)
-    column_searchable_list = ["actor", "reason", "record_id"]
-    column_formatters = {"at": _audit_when, "actor": _audit_who, "model": _audit_object,
-                         "action": lambda v, c, m, n: label("audit_action", m.action)}
-    column_formatters_detail = column_formatters
-
-    def __init__(self, model, *args, **kwargs):
-        self.column_filters = [
-            peewee_filters.FilterEqual(model.action, "Aktion", options=_by_label(AUDIT_ACTIONS)),
-            peewee_filters.FilterEqual(model.model, "Objektart", options=_by_label(MODEL_NAMES)),
-            peewee_filters.FilterEqual(model.record_id, "Datensatz-Nr."),
-            peewee_filters.FilterLike(model.actor, "Wer (E-Mail)"),
-            peewee_filters.FilterGreater(model.at, "Zeit nach"),
-            peewee_filters.FilterSmaller(model.at, "Zeit vor"),
-        ]
-        super().__init__(model, *args, **kwargs)
-
-    def search_placeholder(self):
-        return "Suchen: Wer (E-Mail), Begründung, Datensatz-Nr."
-
-    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        count, rows = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
-        if execute:
-            users = {u.id: u for u in User.select().where(User.id.in_([r.user_id for r in rows if r.user_id] or [0]))}
-            for row in rows:
-                if row.user_id in users:
-                    row.__rel__["user"] = users[row.user_id]
-            g.audit_names = object_names(rows)
-        return count, rows
-
-    def get_one(self, id):
-        entry = super().get_one(id)
-        if entry is not None:
-            g.audit_names = object_names([entry])
-            if entry.user_id:
-                entry.__rel__["user"] = User.get_or_none(User.id == entry.user_id)
-        return entry
