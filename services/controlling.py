@@ -13,10 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from peewee import SQL, Case, Cast, NodeList, PostgresqlDatabase, Value, fn
 
-from auth.policy import require
 from core.calendar import HalfYear, periods_between
-from core.formatting import chf, number
-from documents import charts, feedback
 from models import (
     Budget,
     ForeignPopulation,
@@ -35,9 +32,6 @@ from payouts.inputs import (
     INTEGRATION_INTERPRETER,
     INTEGRATION_INTERVIEWS,
 )
-
-from .errors import DomainError
-from .letters import sender
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -206,7 +200,7 @@ def _year(text: str | None, label: str, bounds: tuple[int, int], errors: dict, n
     return year
 
 
-def _municipalities():
+def all_municipalities():
     query = Municipality.select(Municipality.id, Municipality.bfs_nr, Municipality.name, Municipality.district,
                                 Municipality.valid_from, Municipality.valid_to)
     return list(query.namedtuples())
@@ -214,7 +208,7 @@ def _municipalities():
 
 def dashboard(von: str | None, bis: str | None, bezirk: str | None, today: date) -> Dashboard:
     """The dashboard for a year range and optionally one district; bad input gives `errors` and no figures."""
-    municipalities = _municipalities()
+    municipalities = all_municipalities()
     result = Dashboard(districts=sorted({m.district for m in municipalities}), bounds=data_bounds())
     if result.bounds is None:
         result.errors["von"] = "Noch keine Daten: weder Reportings noch freigegebene Auszahlungen."
@@ -240,7 +234,7 @@ def dashboard(von: str | None, bis: str | None, bezirk: str | None, today: date)
         chosen = sorted((m for m in municipalities if m.district == district), key=lambda m: m.bfs_nr)
         units = {m.id: Series(m.id, f"{m.bfs_nr} {m.name}") for m in chosen}
         unit_of = {m.id: m.id for m in chosen}
-    _fill(units, unit_of, [m for m in municipalities if m.id in unit_of], first, last, today,
+    fill(units, unit_of, [m for m in municipalities if m.id in unit_of], first, last, today,
           None if district is None else Municipality.district == district)
     result.units = list(units.values())
     result.total = Series(district or CANTON, f"Bezirk {district}" if district else "Kanton Solothurn")
@@ -256,12 +250,12 @@ def municipality_series(municipality: Municipality, today: date) -> Series | Non
     if bounds is None:
         return None
     series = Series(municipality.id, f"{municipality.bfs_nr} {municipality.name}", bounds[0], bounds[1])
-    _fill({municipality.id: series}, {municipality.id: municipality.id}, [municipality], bounds[0], bounds[1], today,
+    fill({municipality.id: series}, {municipality.id: municipality.id}, [municipality], bounds[0], bounds[1], today,
           Municipality.id == municipality.id)
     return series
 
 
-def _fill(units: dict, unit_of: dict, municipalities: list, first: int, last: int, today: date, where) -> None:
+def fill(units: dict, unit_of: dict, municipalities: list, first: int, last: int, today: date, where) -> None:
     """Five grouped queries (reports, ledger, offsets, residents) summed into `units` by `unit_of[municipality]`."""
     by_district = any(isinstance(k, str) for k in units)
     key = Municipality.district if by_district else Municipality.id
@@ -346,83 +340,3 @@ def budget_use(first: int, last: int) -> list[BudgetUse]:
                 .where(LedgerEntry.claim_year.between(first, last)).group_by(LedgerEntry.claim_year).tuples())
     money = LedgerEntry.amount.python_value
     return [BudgetUse(year, credits.get(year), money(used.get(year) or 0)) for year in range(first, last + 1)]
-
-
-CHARTS = {"verlauf": "Gespräche pro Halbjahr", "komponenten": "Beiträge nach Komponente und Jahr (brutto)",
-          "puenktlichkeit": "Pünktlichkeit der Reportings pro Halbjahr"}
-
-
-def chart(name: str, total: Series, units: list[Series], halves: list[HalfYear], years: list[int]) -> bytes:
-    """One of CHARTS as SVG: the same figures as the table beside it."""
-    half_labels = [f"{p.year} H{p.half}" for p in halves]
-    if name == "verlauf":
-        if units and len(units) <= 12:  # one line per district (or per municipality of a small district)
-            series = [(u.label, [u.halves[p].interviews for p in halves]) for u in units]
-        else:
-            series = [("Erstinformationsgespräche", [total.halves[p].first_info for p in halves]),
-                      ("Integrationsgespräche", [total.halves[p].integration for p in halves]),
-                      ("Dolmetscheinsätze", [total.halves[p].interpreter for p in halves])]
-        return charts.line(f"{CHARTS[name]} – {total.label}", "Anzahl", half_labels, series)
-    if name == "komponenten":
-        series = [(label, [float(total.years[y].gross[c]) for y in years]) for c, label in COMPONENTS.items()]
-        return charts.stacked_bar(f"{CHARTS[name]} – {total.label}", "CHF", [str(y) for y in years], series)
-    if name == "puenktlichkeit":
-        series = [("fristgerecht", [total.halves[p].on_time for p in halves]),
-                  ("verspätet", [total.halves[p].late for p in halves]),
-                  ("fehlend", [total.halves[p].missing for p in halves])]
-        return charts.stacked_bar(f"{CHARTS[name]} – {total.label}", "Reportings", half_labels, series)
-    raise DomainError(f"Das Diagramm «{name[:40]}» gibt es nicht.")
-
-
-def year_rows(figures: Figures, year: int) -> list[tuple[str, object]]:
-    """The figures of a year as (label, value) pairs: the feedback letter's rows and the exports' columns."""
-    return [
-        ("Erstinformationsgespräche", figures.first_info),
-        ("Integrationsgespräche", figures.integration),
-        ("Dolmetscheinsätze", figures.interpreter),
-        ("Reportings fristgerecht", figures.on_time),
-        ("Reportings verspätet", figures.late),
-        ("Reportings fehlend", figures.missing),
-        *((f"{label} (brutto)", figures.gross[component]) for component, label in COMPONENTS.items()),
-        ("Beiträge brutto", figures.gross_total),
-        ("Verrechnete Rückforderungen", figures.offsets),
-        ("Beiträge netto", figures.net),
-        (f"Ausländerbestand 31.12.{year - 2}", figures.residents),
-        ("Kosten pro Gespräch", figures.cost_per_interview),
-        ("Kosten pro ausl. Einwohner/in", figures.cost_per_resident),
-    ]
-
-
-def _formatted(value) -> str:
-    if value is None:
-        return "–"
-    return chf(value) if isinstance(value, Decimal) else number(value)
-
-
-def feedback_pdf(user, municipality: Municipality, year: int, today: date) -> tuple[str, bytes]:
-    """§5.3: the one-page feedback of a municipality for a year, beside its district and the canton."""
-    require(user, "controlling.municipality", municipality)
-    bounds = data_bounds()
-    if bounds is None or not bounds[0] <= year <= bounds[1]:
-        known = f" (vorhanden: {bounds[0]}–{bounds[1]})" if bounds else ""
-        raise DomainError(f"Für {year} liegen keine Daten vor{known}.")
-    municipalities = _municipalities()
-    districts = {name: Series(name, name) for name in {m.district for m in municipalities}}
-    _fill(districts, {m.id: m.district for m in municipalities}, municipalities, year, year, today, None)
-    canton = Series(CANTON, "Kanton")
-    for unit in districts.values():
-        canton.add(unit)
-    own = Series(municipality.id, municipality.name)
-    _fill({municipality.id: own}, {municipality.id: municipality.id},
-          [m for m in municipalities if m.id == municipality.id], year, year, today, Municipality.id == municipality.id)
-    district = districts[municipality.district]
-    rows = tuple((label, _formatted(mine), _formatted(theirs), _formatted(all_))
-                 for (label, mine), (_l, theirs), (_l2, all_) in zip(
-                     year_rows(own.years[year], year), year_rows(district.years[year], year),
-                     year_rows(canton.years[year], year), strict=True))
-    data = feedback.FeedbackLetter(year, today, municipality.name, municipality.bfs_nr, municipality.district, rows,
-                                   ("Beträge in CHF. Kosten pro Gespräch: Fall- und Dolmetschpauschalen des Jahres "
-                                    "pro Gespräch; pro ausländische/n Einwohner/in: alle Beiträge des Jahres pro "
-                                    f"Person im Bestand per 31.12.{year - 2} (R10). Fehlend: Frist abgelaufen, "
-                                    "kein Reporting eingereicht (R2).",))
-    return f"Rueckmeldung_{year}_{municipality.bfs_nr}.pdf", feedback.render(sender(), data)

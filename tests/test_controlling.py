@@ -18,7 +18,7 @@ from test_letter import pdf_text
 
 from core.calendar import HalfYear
 from models import AuditEntry, ForeignPopulation, FormVersion, LedgerEntry, Municipality, Report, SelfDeclaration
-from services import controlling, controlling_exports, payout_runs, simulation
+from services import controlling, controlling_documents, controlling_exports, payout_runs, simulation
 from services.errors import DomainError
 
 TODAY = date(2026, 11, 25)
@@ -133,7 +133,7 @@ def test_dashboard_page_charts_and_xlsx_for_admin_and_auditor(scenario, client, 
     html = page.get_data(as_text=True)
     # no inline script (the CSP forbids it); the site's one external file may load
     assert page.status_code == 200 and not re.search(r"<script(?![^>]*\bsrc=)", html)
-    for chart in controlling.CHARTS:
+    for chart in controlling_documents.CHARTS:
         assert f"/controlling/diagramm/{chart}.svg?" in html
         svg = client.get(f"/controlling/diagramm/{chart}.svg?von=2018&bis=2020")
         assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"

@@ -9,7 +9,7 @@ from auth.guards import permission_required
 from core.calendar import HalfYear, periods_between
 from forms.controlling import SimulationForm, rate_fields
 from models import TARIFF_KINDS, Municipality
-from services import controlling, controlling_exports
+from services import controlling, controlling_documents, controlling_exports
 from services import simulation as simulator
 from services.errors import DomainError
 from views.access import get_municipality_or_404
@@ -38,7 +38,7 @@ def _dashboard():
 def dashboard():
     board = _dashboard()
     query = {k: v for k, v in request.args.items() if k in ("von", "bis", "bezirk") and v}
-    return render_template("controlling/dashboard.html", board=board, query=query, charts=controlling.CHARTS,
+    return render_template("controlling/dashboard.html", board=board, query=query, charts=controlling_documents.CHARTS,
                            components=controlling.COMPONENTS), (400 if board.errors else 200)
 
 
@@ -57,9 +57,9 @@ def dashboard_export():
 @permission_required("controlling.read")
 def dashboard_chart(chart):
     board = _dashboard()
-    if chart not in controlling.CHARTS or not board.ok:
+    if chart not in controlling_documents.CHARTS or not board.ok:
         abort(404)
-    return _svg(controlling.chart(chart, board.total, board.units, board.halves, board.years))
+    return _svg(controlling_documents.chart(chart, board.total, board.units, board.halves, board.years))
 
 
 def _municipality_or_404(municipality_id: int) -> Municipality:
@@ -81,7 +81,7 @@ def municipality(municipality_id):
     muni = _municipality_or_404(municipality_id)
     series, halves, years = _own_series(muni)
     return render_template("controlling/municipality.html", municipality=muni, series=series, halves=halves,
-                           years=years, charts=controlling.CHARTS, components=controlling.COMPONENTS)
+                           years=years, charts=controlling_documents.CHARTS, components=controlling.COMPONENTS)
 
 
 @bp.route("/gemeinden/<int:municipality_id>/controlling.xlsx")
@@ -100,9 +100,9 @@ def municipality_export(municipality_id):
 def municipality_chart(municipality_id, chart):
     muni = _municipality_or_404(municipality_id)
     series, halves, years = _own_series(muni)
-    if series is None or chart not in controlling.CHARTS:
+    if series is None or chart not in controlling_documents.CHARTS:
         abort(404)
-    return _svg(controlling.chart(chart, series, [], halves, years))
+    return _svg(controlling_documents.chart(chart, series, [], halves, years))
 
 
 @bp.route("/gemeinden/<int:municipality_id>/rueckmeldung/<int:year>.pdf")
@@ -111,7 +111,7 @@ def feedback_pdf(municipality_id, year):
     """§5.3: the yearly feedback letter of one municipality (officers: their own, R12)."""
     muni = _municipality_or_404(municipality_id)
     try:
-        filename, data = controlling.feedback_pdf(current_user, muni, year, date.today())
+        filename, data = controlling_documents.feedback_pdf(current_user, muni, year, date.today())
     except DomainError as exc:
         flash(str(exc), "error")
         return redirect(url_for("controlling.municipality", municipality_id=muni.id))
