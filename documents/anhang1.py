@@ -44,10 +44,8 @@ def title(letter: Anhang1Letter) -> str:
 
 def render(sender: Sender, data: Anhang1Letter) -> bytes:
     letter = Letter(sender, f"{title(data)} – {data.municipality}")
-    letter.addresses([f"Einwohnergemeinde {data.municipality}", "Integrationsbeauftragte/r und Finanzverwaltung",
-                      f"BFS-Nr. {data.bfs_nr}"])
-    letter.place_and_date(data.issued_on)
-    letter.subject(f"{title(data)} (Anhang 1)")
+    letter.to_municipality(data.municipality, data.bfs_nr, "Integrationsbeauftragte/r und Finanzverwaltung",
+                           data.issued_on, f"{title(data)} (Anhang 1)")
     letter.paragraph(f"Gemäss Kreisschreiben KRS-GEF-2017/01 (§4.3.2, §4.5.3) teilen wir Ihnen die Beiträge des "
                      f"Kantons an Ihre Gemeinde für das Jahr {data.year} mit: den Sockelbeitrag pro ausländische/n "
                      f"Einwohner/in nach dem Bestand per {data.reference_date:%d.%m.%Y} und die geltenden "

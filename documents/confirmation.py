@@ -28,9 +28,8 @@ class Confirmation:
 
 def render(sender: Sender, data: Confirmation) -> bytes:
     letter = Letter(sender, f"Bestätigung {data.title} {data.municipality}")
-    letter.addresses([f"Einwohnergemeinde {data.municipality}", f"BFS-Nr. {data.bfs_nr}"])
-    letter.place_and_date(data.issued_at.date())
-    letter.subject(f"Bestätigung der Einreichung: {data.title} – {data.municipality}")
+    letter.to_municipality(data.municipality, data.bfs_nr, "", data.issued_at.date(),
+                           f"Bestätigung der Einreichung: {data.title} – {data.municipality}")
     submitted = f"{date_ch(data.submitted_at)}" if data.submitted_at else "–"
     letter.facts([("Eingereicht am", submitted), ("Eingereicht von", data.submitted_by or "–"),
                   ("Frist", date_ch(data.deadline) + (" – verspätet eingereicht (R14)" if data.late else "")),

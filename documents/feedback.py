@@ -23,10 +23,7 @@ def title(data: FeedbackLetter) -> str:
 
 def render(sender: Sender, data: FeedbackLetter) -> bytes:
     letter = Letter(sender, f"{title(data)} – {data.municipality}")
-    letter.addresses([f"Einwohnergemeinde {data.municipality}", "Integrationsbeauftragte/r",
-                      f"BFS-Nr. {data.bfs_nr}"])
-    letter.place_and_date(data.issued_on)
-    letter.subject(title(data))
+    letter.to_municipality(data.municipality, data.bfs_nr, "Integrationsbeauftragte/r", data.issued_on, title(data))
     letter.paragraph(f"Gemäss Kreisschreiben KRS-GEF-2017/01 (§5.3) erhalten Sie die Kennzahlen Ihrer Gemeinde "
                      f"für das Jahr {data.year}, neben jenen des Bezirks {data.district} und des Kantons. Die "
                      "Gespräche stammen aus den angenommenen Reportings, die Beiträge aus den freigegebenen "

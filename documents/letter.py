@@ -116,6 +116,12 @@ class Letter(FPDF):
                 self.cell(0, 5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(8)
 
+    def to_municipality(self, name: str, bfs_nr: int, attention: str, day: date, subject: str) -> None:
+        """The opening of every letter to a municipality: address (with whom it is for), place and date, subject."""
+        self.addresses([f"Einwohnergemeinde {name}", attention, f"BFS-Nr. {bfs_nr}"])
+        self.place_and_date(day)
+        self.subject(subject)
+
     def place_and_date(self, day: date) -> None:
         self.set_font(FONT, "", 10)
         self.cell(0, 5, f"{self.sender.town}, {day:%d.%m.%Y}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)

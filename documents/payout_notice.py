@@ -45,10 +45,8 @@ def title(notice: PayoutNotice) -> str:
 def render(sender: Sender, notice: PayoutNotice) -> bytes:
     """The notice as PDF bytes: lines by municipality and component, their explanations, total, value date."""
     letter = Letter(sender, title(notice))
-    letter.addresses([f"Einwohnergemeinde {notice.payee}", "Finanzverwaltung und Integrationsbeauftragte/r",
-                      f"BFS-Nr. {notice.payee_bfs}"])
-    letter.place_and_date(notice.issued_on)
-    letter.subject(title(notice))
+    letter.to_municipality(notice.payee, notice.payee_bfs, "Finanzverwaltung und Integrationsbeauftragte/r",
+                           notice.issued_on, title(notice))
     letter.paragraph(f"Der Kanton überweist Ihnen mit dem Auszahlungslauf per {notice.value_date:%d.%m.%Y} die "
                      "Beiträge gemäss Kreisschreiben KRS-GEF-2017/01 (start.integration). Die Zusammensetzung "
                      "sehen Sie unten; jede Zeile ist im Anschluss begründet.")
