@@ -2,6 +2,11 @@
 from urllib.parse import unquote, urlsplit
 
 
+def _unsafe_characters(candidate: str) -> bool:
+    """A backslash or a control character: browsers read them as something other than what was checked."""
+    return "\\" in candidate or any(ord(ch) < 32 or ord(ch) == 127 for ch in candidate)
+
+
 def safe_next(target: str | None) -> str | None:
     """The target if it is a plain local path, else None."""
     if not target:
@@ -9,7 +14,7 @@ def safe_next(target: str | None) -> str | None:
     for candidate in (target, unquote(target)):
         if not candidate.startswith("/") or candidate.startswith(("//", "/\\")):
             return None
-        if "\\" in candidate or any(ord(ch) < 32 or ord(ch) == 127 for ch in candidate):
+        if _unsafe_characters(candidate):
             return None
         parts = urlsplit(candidate)
         if parts.scheme or parts.netloc:
@@ -26,7 +31,7 @@ def same_site_location(location: str, host: str) -> bool:
     if safe_next(location):
         return True
     for candidate in (location, unquote(location)):
-        if "\\" in candidate or any(ord(ch) < 32 or ord(ch) == 127 for ch in candidate):
+        if _unsafe_characters(candidate):
             return False
     parts = urlsplit(location)
     return parts.scheme in ("http", "https") and parts.netloc == host and location.startswith(f"{parts.scheme}://")

@@ -10,6 +10,7 @@ from decimal import Decimal
 from auth.policy import require
 from core.formatting import chf, date_ch
 from core.sampling import SampleRefused, draw, parse_seed, sample_size
+from core.text import text_problem
 from models import Municipality, Report, Sample, SampleItem, Status, User, db, utcnow
 
 from . import payout_runs
@@ -146,7 +147,7 @@ def judge(user: User, item_id: int, outcome: str, amount=None, text: str = "") -
             "Bei «In Ordnung» bitte keinen Betrag angeben."]})
     if outcome == "objection" and not text:
         raise DomainError("Eine Beanstandung braucht eine Begründung.", {"text": ["Bitte begründen."]})
-    if len(text) > MAX_TEXT or any(ord(ch) < 32 and ch not in "\r\n\t" for ch in text):
+    if len(text) > MAX_TEXT or text_problem(text, multiline=True, allow_formula_prefix=True):
         raise DomainError("Ungültiger Text.", {"text": [f"Höchstens {MAX_TEXT} Zeichen, keine Steuerzeichen."]})
     item = _item(item_id)
     before = snapshot(item)
